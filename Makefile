@@ -1,0 +1,28 @@
+# make run: start the server on SQLite at 127.0.0.1:$(PORT). make test: the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8080
+BIN = $(VENV)/bin
+
+.PHONY: run test bench stress clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: setup.cfg setup.py | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[mysql]'
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg setup.py | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,mysql]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:application
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var *.egg-info

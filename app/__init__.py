@@ -1,0 +1,87 @@
+"""The application factory: config -> logging -> db -> ids -> errors -> blueprints."""
+import logging
+from dataclasses import dataclass
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from app.config import Settings
+from app.db import database_kind, ensure_tables, init_database, UNAVAILABLE_ERRORS
+from app.errors import register_error_handlers, Unavailable
+from app.ids import LAYOUTS, LeasedIdSource
+from app.services.server_mode import ServerMode
+from app.stats import RequestStats
+from models import WorkerLease
+
+__version__ = "0.1.0"
+logger = logging.getLogger(__name__)
+
+
+class CompactJSONProvider(DefaultJSONProvider):
+    sort_keys = False       # resources keep the field order of the SPEC
+    compact = True
+    ensure_ascii = False
+
+
+@dataclass
+class Runtime:
+    """What the views need besides the request: settings and the per-process collaborators."""
+    settings: Settings
+    db: object
+    ids: LeasedIdSource
+    mode: ServerMode
+    stats: RequestStats
+    tables_ready: bool = False
+
+    @property
+    def database_kind(self):
+        return database_kind(self.db)
+
+
+def create_app(settings):
+    logging.basicConfig(level=settings["logging"]["level"].upper(),
+                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.json = CompactJSONProvider(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
+
+    db = init_database(settings)
+    ids = LeasedIdSource(WorkerLease, LAYOUTS[settings["ids"]["layout"]],
+                         lease_seconds=settings["ids"]["lease_seconds"],
+                         max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"])
+    runtime = Runtime(settings=settings, db=db, ids=ids,
+                      mode=ServerMode(refresh_seconds=settings["extensions"]["refresh_seconds"]),
+                      stats=RequestStats(), tables_ready=_tables_exist(db))
+    app.extensions["context_services"] = runtime
+
+    register_error_handlers(app)
+    _register_request_hooks(app, runtime)
+
+    from app.api import register_blueprints
+    register_blueprints(app, settings["api"]["base_path"])
+    return app
+
+
+def _tables_exist(db):
+    try:
+        with db.connection_context():
+            return WorkerLease.table_exists()
+    except UNAVAILABLE_ERRORS:
+        return False
+
+
+def _register_request_hooks(app, runtime):
+    @app.before_request
+    def _tables_after_late_database():
+        if not runtime.tables_ready:
+            try:
+                ensure_tables(runtime.db)
+            except UNAVAILABLE_ERRORS as error:
+                raise Unavailable("the database cannot be reached; try again shortly",
+                                  error_code="DATABASE_UNAVAILABLE") from error
+            runtime.tables_ready = True
+
+    @app.after_request
+    def _count(response):
+        runtime.stats.record(response.status_code)
+        return response

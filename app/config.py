@@ -1,0 +1,243 @@
+"""The one declared schema of the INI file, and the loader that enforces it."""
+import configparser
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names file, section and option."""
+
+
+@dataclass(frozen=True)
+class Option:
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _boolean(text):
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _integer(minimum=None, maximum=None):
+    def parse(text):
+        value = int(text.strip())
+        if minimum is not None and value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}")
+        return value
+    parse.kind = "integer"
+    return parse
+
+
+def _number(minimum=0.0):
+    def parse(text):
+        value = float(text.strip())
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+    parse.kind = "number"
+    return parse
+
+
+def _choice(*choices):
+    def parse(text):
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError("expected one of " + ", ".join(choices))
+        return value
+    parse.kind = "one of " + "|".join(choices)
+    return parse
+
+
+def _text(text):
+    return text.strip()
+
+
+def _base_path(text):
+    value = text.strip().rstrip("/")
+    if value and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
+        raise ValueError("expected a path such as /genesys/1/cs")
+    return value
+
+
+_boolean.kind = "boolean"
+_text.kind = "text"
+_base_path.kind = "path"
+
+SCHEMA = {
+    "database": {
+        "url": Option("sqlite:///var/context-services.db", _text,
+                      "sqlite:///relative/or//absolute/path, or mysql://user:password@host:port/database"),
+        "sqlite_synchronous": Option("normal", _choice("off", "normal", "full", "extra"),
+                                     "SQLite PRAGMA synchronous; normal in WAL mode survives a process crash, "
+                                     "full also survives a power cut"),
+        "busy_timeout_ms": Option(10000, _integer(0),
+                                  "how long a SQLite writer waits for the write lock before giving up"),
+        "connect_timeout_s": Option(5, _integer(1), "MySQL connect and read timeout in seconds"),
+    },
+    "api": {
+        "base_path": Option("", _base_path, "prefix of every route, e.g. /genesys/1/cs; empty serves them at /"),
+        "max_body_bytes": Option(1048576, _integer(1024), "largest request body accepted; larger gets 413"),
+        "max_list": Option(1000, _integer(1), "default and maximum number of items a list returns"),
+    },
+    "ids": {
+        "layout": Option("default", _choice("default", "wide"),
+                         "default: 41/6/6 bits, below 2^53, sent as numbers; wide: 41/10/12 bits, sent as strings"),
+        "max_clock_skew_ms": Option(5, _integer(0),
+                                    "a clock step back up to this is waited out; a larger one refuses IDs (503)"),
+        "lease_seconds": Option(60, _integer(5), "lifetime of a worker-ID lease; renewed after a third of it"),
+    },
+    "extensions": {
+        "mode": Option("strict", _choice("strict", "free"),
+                       "strict: extension keys need a registered schema (8.1); free: unknown keys are stored as is"),
+        "refresh_seconds": Option(0.5, _number(0.0),
+                                  "how often a worker looks for schemas registered or deleted by another"),
+    },
+    "business-attributes": {
+        "map_names": Option(False, _boolean, "reads return business-attribute value names instead of DB IDs"),
+    },
+    "logging": {
+        "level": Option("info", _choice("debug", "info", "warning", "error"), "log level of the application"),
+    },
+}
+
+# Business-attribute mappings: "<Resource>.<field> = <AttributeName>" in [business-attributes].
+MAPPABLE_FIELDS = {
+    "Service": ("type", "media_type", "application_type", "resource_type", "disposition"),
+    "State": ("type", "application_type", "resource_type", "media_type", "disposition"),
+    "Task": ("type", "application_type", "resource_type", "media_type", "disposition"),
+}
+ATTRIBUTE_SECTION_PREFIX = "attribute:"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class AttributeValue:
+    name: str
+    id: int
+    display_name: str
+
+
+@dataclass
+class Settings:
+    """Every option with its parsed value, plus the business attributes."""
+    sections: dict
+    attributes: dict = field(default_factory=dict)      # attribute name -> [AttributeValue]
+    field_attributes: dict = field(default_factory=dict)  # "Service.type" -> attribute name
+    source: str = "<defaults>"
+
+    def __getitem__(self, section):
+        return self.sections[section]
+
+
+def _resolve_field_key(key):
+    """"service.TYPE" -> "Service.type"; "*.disposition" -> every resource."""
+    resource, _, name = key.partition(".")
+    name = name.lower()
+    resources = list(MAPPABLE_FIELDS) if resource == "*" else [
+        r for r in MAPPABLE_FIELDS if r.lower() == resource.lower()]
+    if not resources or any(name not in MAPPABLE_FIELDS[r] for r in resources):
+        return None
+    return [f"{r}.{name}" for r in resources]
+
+
+def _parse_attribute_value(text):
+    number, _, display = text.partition(",")
+    value = int(number.strip())
+    if not -2**31 <= value < 2**31:
+        raise ValueError("DB ID must be a 32-bit integer")
+    return value, display.strip()
+
+
+def build_settings(raw, *, source="<dict>"):
+    """Validate {section: {option: text-or-value}} against SCHEMA; raise ConfigError naming the fault."""
+    sections = {name: {key: option.default for key, option in options.items()}
+                for name, options in SCHEMA.items()}
+    settings = Settings(sections=sections, source=source)
+    mappings = {}
+    for section, options in raw.items():
+        where = f"{source}: [{section}]"
+        if section.startswith(ATTRIBUTE_SECTION_PREFIX):
+            _load_attribute(settings, section, options, where)
+            continue
+        if section not in SCHEMA:
+            raise ConfigError(f"{where}: unknown section; known sections: "
+                              + ", ".join(list(SCHEMA) + [ATTRIBUTE_SECTION_PREFIX + "<Name>"]))
+        for key, value in options.items():
+            if section == "business-attributes" and "." in key:
+                mappings[key] = (value, where)
+                continue
+            option = SCHEMA[section].get(key)
+            if option is None:
+                raise ConfigError(f"{where} {key}: unknown option; known options: " + ", ".join(SCHEMA[section]))
+            try:
+                sections[section][key] = option.parse(value) if isinstance(value, str) else _coerce(option, value)
+            except (ValueError, TypeError) as error:
+                raise ConfigError(f"{where} {key} = {value!r}: {error}") from None
+    for key, (attribute, where) in mappings.items():
+        fields = _resolve_field_key(key)
+        if fields is None:
+            raise ConfigError(f"{where} {key}: not a mappable field; use Resource.field with Resource one of "
+                              + ", ".join(list(MAPPABLE_FIELDS) + ["*"]))
+        attribute = attribute.strip()
+        known = {name.lower(): name for name in settings.attributes}
+        if attribute.lower() not in known:
+            raise ConfigError(f"{where} {key} = {attribute!r}: no [{ATTRIBUTE_SECTION_PREFIX}{attribute}] section")
+        for name in fields:
+            settings.field_attributes[name] = known[attribute.lower()]
+    return settings
+
+
+def _coerce(option, value):
+    """Accept already-typed values from a dict (tests, tooling), checked by the same parser."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return option.parse(str(value).lower() if isinstance(value, bool) else str(value))
+    return option.parse(str(value))
+
+
+def _load_attribute(settings, section, options, where):
+    name = section[len(ATTRIBUTE_SECTION_PREFIX):].strip()
+    if not _NAME.fullmatch(name):
+        raise ConfigError(f"{where}: attribute name must start with a letter, then letters, digits or _")
+    values, seen_names, seen_ids = [], set(), set()
+    for value_name, text in options.items():
+        if not _NAME.fullmatch(value_name):
+            raise ConfigError(f"{where} {value_name}: value name must start with a letter, "
+                              "then letters, digits or _")
+        try:
+            db_id, display = _parse_attribute_value(str(text))
+        except ValueError as error:
+            raise ConfigError(f"{where} {value_name} = {text!r}: expected '<DB ID>, <display name>' ({error})") from None
+        if value_name.lower() in seen_names or db_id in seen_ids:
+            raise ConfigError(f"{where} {value_name}: duplicate value name or DB ID")
+        seen_names.add(value_name.lower())
+        seen_ids.add(db_id)
+        values.append(AttributeValue(value_name, db_id, display or value_name))
+    settings.attributes[name] = values
+
+
+def load(path=None):
+    """Read the INI file at path (None: built-in defaults) into Settings."""
+    if path is None:
+        return build_settings({}, source="<defaults>")
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=None,
+                                       comment_prefixes=("#", ";"), empty_lines_in_values=False,
+                                       default_section="\x00no-default-section")
+    parser.optionxform = str
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle, source=str(path))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+    except configparser.Error as error:
+        raise ConfigError(f"{path}: {error}") from None
+    raw = {section: dict(parser.items(section)) for section in parser.sections()}
+    return build_settings(raw, source=str(path))

@@ -1,0 +1,133 @@
+"""The APIError tree and the one place that turns any failure into the SPEC §2 JSON error."""
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from app.db import UNAVAILABLE_ERRORS, discard_connection
+from app.ids import IdUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class APIError(Exception):
+    """Root of every error a client is told about; carries the SPEC §2 fields."""
+    status = 400
+    error_code = "BAD_REQUEST"
+
+    def __init__(self, message, *, error_code=None, fields=None, headers=None):
+        super().__init__(message)
+        self.message = message
+        if error_code is not None:
+            self.error_code = error_code
+        self.fields = fields
+        self.headers = headers or {}
+
+
+class BadRequest(APIError):
+    status = 400
+    error_code = "BAD_REQUEST"
+
+
+class ValidationFailed(BadRequest):
+    error_code = "VALIDATION_ERROR"
+
+
+class NotFound(APIError):
+    status = 404
+    error_code = "NOT_FOUND"
+
+
+class Conflict(APIError):
+    status = 409
+    error_code = "CONFLICT"
+
+
+class Unavailable(APIError):
+    status = 503
+    error_code = "SERVICE_UNAVAILABLE"
+
+
+# error_code for the errors Werkzeug raises itself (routing, body size).
+HTTP_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    408: "REQUEST_TIMEOUT",
+    411: "LENGTH_REQUIRED",
+    413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    431: "HEADERS_TOO_LARGE",
+    500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+HTTP_MESSAGES = {
+    404: "no such resource",
+    405: "method not allowed on this resource",
+    413: "request body too large",
+}
+
+
+def error_response(status, error_code, message, *, fields=None, headers=None):
+    error = {
+        "http_method": request.method,
+        "uri": request.path,
+        "http_code": status,
+        "error_code": error_code,
+        "message": message,
+    }
+    if fields:
+        error["fields"] = fields
+    response = jsonify({"error": error})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _api_error(error):
+    return error_response(error.status, error.error_code, error.message, fields=error.fields, headers=error.headers)
+
+
+def _http_error(error):
+    status = error.code or 500
+    if status == 413:
+        message = f"request body larger than {request.max_content_length} bytes"
+    else:
+        message = HTTP_MESSAGES.get(status) or error.description or error.name
+    # Start from Werkzeug's own response so headers such as Allow survive.
+    headers = {name: value for name, value in error.get_response().headers.items()
+               if name.lower() not in ("content-type", "content-length")}
+    return error_response(status, HTTP_ERROR_CODES.get(status, error.name.upper().replace(" ", "_")),
+                          message, headers=headers)
+
+
+def _database_unavailable(error):
+    logger.warning("database unavailable: %s", error)
+    discard_connection()
+    return error_response(503, "DATABASE_UNAVAILABLE", "the database cannot be reached; try again shortly",
+                          headers={"Retry-After": "1"})
+
+
+def _id_unavailable(error):
+    logger.error("no ID issued: %s", error.message)
+    return error_response(503, error.error_code, error.message, headers={"Retry-After": "1"})
+
+
+def _internal_error(error):
+    original = getattr(error, "original_exception", None) or error
+    logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    return error_response(500, "INTERNAL_ERROR", "internal server error; it has been logged")
+
+
+def register_error_handlers(app):
+    """Register on the app, not a blueprint: routing 404/405 never reach a blueprint's handler."""
+    app.register_error_handler(APIError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IdUnavailable, _id_unavailable)
+    for error_class in UNAVAILABLE_ERRORS:
+        app.register_error_handler(error_class, _database_unavailable)
+    app.register_error_handler(Exception, _internal_error)

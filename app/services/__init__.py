@@ -1,0 +1,1 @@
+"""The rules of the API: transactions, lifecycle, business attributes. No flask here."""

@@ -1,0 +1,52 @@
+"""The database proxy every model binds to, and idempotent table creation."""
+import time
+
+import peewee as pw
+
+database = pw.DatabaseProxy()
+
+# Filled by the model modules as they are imported, in dependency order.
+ALL_TABLES = []
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):   # _Name: shared columns, not a table
+            ALL_TABLES.append(cls)
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def create_all_tables(db):
+    """Create missing tables and indexes; safe when several processes start at once.
+
+    SQLite runs DDL inside a write transaction (BEGIN IMMEDIATE serialises the creators);
+    MySQL has no transactional DDL, so a named lock serialises them instead.
+    """
+    if isinstance(db, pw.MySQLDatabase):
+        db.execute_sql("SELECT GET_LOCK('context_services_schema', 60)")
+        try:
+            _create_missing(db)
+        finally:
+            db.execute_sql("SELECT RELEASE_LOCK('context_services_schema')")
+    else:
+        with db.atomic():
+            _create_missing(db)
+
+
+def _create_missing(db):
+    existing = set(db.get_tables())
+    missing = [model for model in ALL_TABLES if model._meta.table_name not in existing]
+    if missing:
+        db.create_tables(missing, safe=True)
+    for model in ALL_TABLES:
+        after_create = getattr(model, "after_create", None)
+        if after_create is not None:
+            after_create()

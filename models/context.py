@@ -1,0 +1,55 @@
+"""Services, states and tasks: the records of a customer's journey.
+
+Times are integer milliseconds since the Unix epoch (UTC). The context fields of a start
+or end event (session_id, interaction_id, application/resource/media types and IDs) are
+never filtered on, so each event keeps them as one compact JSON object.
+"""
+import peewee as pw
+
+from models.base import BaseModel
+
+
+class _Lifecycle(BaseModel):
+    est_duration = pw.BigIntegerField(null=True)
+    disposition = pw.BigIntegerField(null=True)
+    disposition_desc = pw.CharField(max_length=64, null=True)
+    started_ms = pw.BigIntegerField()
+    start_context = pw.TextField(default="{}")
+    completed_ms = pw.BigIntegerField(null=True)
+    end_context = pw.TextField(null=True)
+
+
+class Service(_Lifecycle):
+    id = pw.BigIntegerField(primary_key=True)
+    customer_id = pw.CharField(max_length=16, null=True)
+    contact_key = pw.CharField(max_length=64, null=True)
+    service_type = pw.BigIntegerField()
+    # Highest state_id / task_id handed out; the next start takes it + 1 under the row lock.
+    last_state_id = pw.IntegerField(default=0)
+    last_task_id = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = (
+            (("customer_id", "started_ms"), False),
+            (("contact_key", "started_ms"), False),
+        )
+
+
+class State(_Lifecycle):
+    service = pw.ForeignKeyField(Service, column_name="service_id", backref="states", on_delete="CASCADE")
+    state_id = pw.IntegerField()
+    state_type = pw.BigIntegerField()
+    previous_state_id = pw.IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("service", "state_id"), True),)
+
+
+class Task(_Lifecycle):
+    service = pw.ForeignKeyField(Service, column_name="service_id", backref="tasks", on_delete="CASCADE")
+    task_id = pw.IntegerField()
+    task_type = pw.BigIntegerField()
+    state_id = pw.IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("service", "task_id"), True),)

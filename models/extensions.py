@@ -1,0 +1,47 @@
+"""Registered extension schemas and the values stored under them.
+
+A value belongs to an owner: a service (owner_no 0), or one of its states or tasks
+(owner_no = state_id or task_id; the schema's kind tells which). Each unique constraint of
+a multi-valued extension gives every record one ExtensionUniqueKey row, and the unique
+index on those rows is what stops two writers from storing the same key twice.
+"""
+import peewee as pw
+
+from models.base import BaseModel
+
+KINDS = ("services", "states", "tasks")
+
+
+class ExtensionSchema(BaseModel):
+    kind = pw.CharField(max_length=8)
+    name = pw.CharField(max_length=26)
+    name_key = pw.CharField(max_length=26)      # lower-cased name: lookups ignore case
+    multi_valued = pw.BooleanField()
+    definition = pw.TextField()                 # JSON: {"attributes": [...], "unique": [[...], ...]}
+    created_ms = pw.BigIntegerField()
+
+    class Meta:
+        indexes = ((("kind", "name_key"), True),)
+
+
+class ExtensionRecord(BaseModel):
+    schema = pw.ForeignKeyField(ExtensionSchema, column_name="schema_id", on_delete="CASCADE")
+    service_id = pw.BigIntegerField()
+    owner_no = pw.IntegerField(default=0)
+    position = pw.IntegerField(default=0)
+    value = pw.TextField()                      # JSON object of one record
+
+    class Meta:
+        indexes = ((("service_id", "owner_no", "schema", "position"), False),)
+
+
+class ExtensionUniqueKey(BaseModel):
+    record = pw.ForeignKeyField(ExtensionRecord, column_name="record_id", on_delete="CASCADE")
+    schema = pw.ForeignKeyField(ExtensionSchema, column_name="schema_id", on_delete="CASCADE")
+    service_id = pw.BigIntegerField()
+    owner_no = pw.IntegerField()
+    constraint_no = pw.IntegerField()
+    digest = pw.CharField(max_length=64)        # sha256 of the canonical JSON of the key's values
+
+    class Meta:
+        indexes = ((("schema", "service_id", "owner_no", "constraint_no", "digest"), True),)

@@ -1,0 +1,73 @@
+"""Server-wide settings shared by every worker, and the worker-ID leases."""
+import peewee as pw
+
+from models.base import BaseModel
+
+
+class ServerSetting(BaseModel):
+    key = pw.CharField(max_length=64, primary_key=True)
+    value = pw.CharField(max_length=255)
+
+    @classmethod
+    def get_value(cls, key, default=None):
+        row = cls.select(cls.value).where(cls.key == key).tuples().first()
+        return default if row is None else row[0]
+
+    @classmethod
+    def put(cls, key, value):
+        cls.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+class WorkerLease(BaseModel):
+    """One row per possible worker ID; a holder owns it until expires_ms."""
+    MAX_WORKERS = 1024
+
+    worker_id = pw.IntegerField(primary_key=True)
+    holder = pw.CharField(max_length=64, null=True)
+    expires_ms = pw.BigIntegerField(default=0)
+    # Last millisecond the holder may have used, so a later holder never reuses it.
+    last_ms = pw.BigIntegerField(default=0)
+
+    @classmethod
+    def after_create(cls):
+        if cls.select().count() < cls.MAX_WORKERS:
+            (cls
+             .insert_many([{"worker_id": n} for n in range(cls.MAX_WORKERS)])
+             .on_conflict_ignore()
+             .execute())
+
+    @classmethod
+    def claim(cls, holder, *, now, expires, worker_count):
+        """Take a free or expired worker ID below worker_count; return (worker_id, last_ms) or None."""
+        candidates = (cls
+                      .select(cls.worker_id)
+                      .where((cls.worker_id < worker_count)
+                             & ((cls.holder.is_null()) | (cls.expires_ms < now)))
+                      .order_by(cls.expires_ms, cls.worker_id)
+                      .limit(8)
+                      .tuples())
+        for (worker_id,) in list(candidates):
+            taken = (cls
+                     .update(holder=holder, expires_ms=expires)
+                     .where((cls.worker_id == worker_id)
+                            & ((cls.holder.is_null()) | (cls.expires_ms < now)))
+                     .execute())
+            if taken:
+                last_ms = cls.select(cls.last_ms).where(cls.worker_id == worker_id).scalar()
+                return worker_id, last_ms
+        return None
+
+    @classmethod
+    def renew(cls, worker_id, holder, *, expires, last_ms):
+        """Extend our own lease; False when another process has taken it."""
+        return bool(cls
+                    .update(expires_ms=expires, last_ms=last_ms)
+                    .where((cls.worker_id == worker_id) & (cls.holder == holder))
+                    .execute())
+
+    @classmethod
+    def release(cls, worker_id, holder, *, last_ms):
+        (cls
+         .update(holder=None, expires_ms=0, last_ms=last_ms)
+         .where((cls.worker_id == worker_id) & (cls.holder == holder))
+         .execute())
