@@ -35,10 +35,7 @@ class ExtensionRecord(BaseModel):
     value = pw.TextField()                      # JSON of one record (any JSON when schema-less)
 
     class Meta:
-        indexes = (
-            (("service_id", "owner_no", "name_key", "position"), False),
-            (("schema",), False),
-        )
+        indexes = ((("service_id", "owner_no", "name_key", "position"), False),)
 
 
 class ExtensionUniqueKey(BaseModel):
