@@ -27,7 +27,8 @@ class EventSchema(ma.Schema):
 
 
 def _optional(field):
-    field.allow_none = True
+    if not field.required:
+        field.allow_none = True
     return field
 
 

@@ -6,7 +6,7 @@ import peewee as pw
 from app.errors import Conflict, NotFound
 from app.services.extension_values import SERVICE_OWNER, read_values, store_values
 from app.services.presenters import split_context
-from models import Service, State, Task, database, now_ms
+from models import ExtensionSchema, Service, State, Task, database, now_ms
 
 
 @dataclass
@@ -30,10 +30,17 @@ def start_service(ids, event, extensions):
             store_values(service_id, SERVICE_OWNER, extensions)
     except pw.IntegrityError:
         # Values were checked against each other before; what is left is a schema deleted
-        # by another worker between validation and commit.
-        raise Conflict("an extension schema changed while the service was being stored; send it again",
-                       error_code="CONCURRENT_CHANGE") from None
+        # by another worker between validation and commit. Anything else is a bug.
+        raise_if_schemas_vanished(extensions)
+        raise
     return service_id
+
+
+def raise_if_schemas_vanished(extensions):
+    wanted = {extension.id for extension, _ in extensions if extension.id is not None}
+    if wanted and (ExtensionSchema.select().where(ExtensionSchema.id.in_(list(wanted))).count() < len(wanted)):
+        raise Conflict("an extension schema was deleted while the values were being stored; send them again",
+                       error_code="CONCURRENT_CHANGE")
 
 
 def get_service(service_id, *, for_update=False):
