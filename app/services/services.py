@@ -7,6 +7,7 @@ from app.errors import Conflict, NotFound
 from app.services.extension_values import SERVICE_OWNER, read_values, store_values
 from app.services.presenters import split_context
 from models import ExtensionSchema, Service, State, Task, database, now_ms
+from models.statements import insert, select_rows
 
 
 @dataclass
@@ -26,7 +27,7 @@ def start_service(ids, event, extensions):
     start_context, event = split_context(event)
     try:
         with database.atomic():
-            Service.insert(id=service_id, started_ms=started_ms, start_context=start_context, **event).execute()
+            insert(Service, {"id": service_id, "started_ms": started_ms, "start_context": start_context, **event})
             store_values(service_id, SERVICE_OWNER, extensions)
     except pw.IntegrityError:
         # Values were checked against each other before; what is left is a schema deleted
@@ -43,14 +44,27 @@ def raise_if_schemas_vanished(extensions):
                        error_code="CONCURRENT_CHANGE")
 
 
+def _service_by_id(P):
+    return (Service
+            .select()
+            .where(Service.id == P))
+
+
+def _service_by_id_locked(P):
+    return _service_by_id(P).for_update()
+
+
 def get_service(service_id, *, for_update=False):
-    query = Service.select().where(Service.id == service_id)
-    if for_update and not isinstance(database.obj, pw.SqliteDatabase):
-        query = query.for_update()
-    row = query.first()
-    if row is None:
+    """The service row (a light tuple with column attributes); NotFound when there is none.
+
+    for_update locks the row until the transaction ends on MySQL; SQLite transactions
+    already hold the database's write lock from their first statement.
+    """
+    locked = for_update and not isinstance(database.obj, pw.SqliteDatabase)
+    rows = select_rows(Service, _service_by_id_locked if locked else _service_by_id, (service_id,))
+    if not rows:
         raise NotFound(f"no service {service_id}", error_code="SERVICE_NOT_FOUND")
-    return row
+    return rows[0]
 
 
 def present_services(rows, presenter, nesting):
@@ -86,14 +100,21 @@ def present_services(rows, presenter, nesting):
     return bodies
 
 
-def _nested(model, service_ids, active, completed):
-    query = model.select().where(model.service.in_(service_ids))
+def _nested_query(P, model, service_count, active, completed):
+    number = model.state_id if model is State else model.task_id
+    query = (model
+             .select()
+             .where(model.service.in_([P] * service_count))
+             .order_by(model.service, number))
     if not completed:
         query = query.where(model.completed_ms.is_null())
     elif not active:
         query = query.where(model.completed_ms.is_null(False))
-    number = model.state_id if model is State else model.task_id
+    return query
+
+
+def _nested(model, service_ids, active, completed):
     grouped = {}
-    for row in query.order_by(model.service, number):
+    for row in select_rows(model, _nested_query, tuple(service_ids), model, len(service_ids), active, completed):
         grouped.setdefault(row.service_id, []).append(row)
     return grouped
