@@ -1,0 +1,345 @@
+"""Hostile request bodies through HTTP, on both databases: a clear 4xx or a faithful store, never a 500.
+
+Every test runs through the Flask test client against the real database, and the
+autouse check at the end asserts that the app answered no request with a 5xx.
+"""
+import json
+
+import pytest
+
+from models import ExtensionRecord, ExtensionSchema, Service, database
+from tests.hostile import (HOSTILE_TEXTS, HUGE_NUMBERS, INVALID_UTF8, NON_FINITE, assert_error_shape,
+                           assert_tables_intact, deeply_nested)
+from tests.vendor import EXTENSION_SCHEMAS, register_vendor_extensions, start_example
+
+# Each JSON-consuming route with a body it accepts; the hostile variants are built from it.
+ROUTES = {
+    "start": ("/services/start", {"contact_key": "k", "service_type": 1}),
+    "extension": ("/metadata/services/extensions",
+                  {"name": "probe", "type": "single-valued", "attributes": [{"name": "a", "type": "string"}]}),
+    "mode": ("/server/mode", {"mode": "production"}),
+}
+
+
+@pytest.fixture
+def apps(make_app):
+    """make_app, remembering each app so the end-of-test check can read its counters."""
+    made = []
+
+    def make(**sections):
+        app = make_app(**sections)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        assert app.extensions["context_services"].stats.server_errors_today == 0, "a request got a 5xx"
+
+
+@pytest.fixture
+def client(apps):
+    return apps().test_client()
+
+
+def raw_with(route, key, raw_value):
+    """The route's accepted body as bytes, with key set to the raw JSON text raw_value."""
+    path, body = ROUTES[route]
+    text = json.dumps({k: v for k, v in body.items() if k != key})
+    return path, text[:-1].encode() + b', "' + key.encode() + b'": ' + raw_value + b"}"
+
+
+def stored_counts():
+    with database.connection_context():
+        return Service.select().count(), ExtensionRecord.select().count(), ExtensionSchema.select().count()
+
+
+# --- malformed JSON: every route refuses it the same way -----------------------------
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("kind", ["array", "object"])
+def test_ten_thousand_levels_of_nesting_are_refused(client, route, kind):
+    path, raw = raw_with(route, "x", deeply_nested(10_000, kind=kind))
+    error = assert_error_shape(client.post(path, data=raw), 400)
+    assert error["error_code"] == "INVALID_JSON" and "nested too deeply" in error["message"]
+    # the whole body nested, too
+    assert_error_shape(client.post(path, data=deeply_nested(10_000, kind=kind)), 400)
+    assert stored_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_non_finite_numbers_are_refused(client, route):
+    for literal in NON_FINITE:
+        path, raw = raw_with(route, "x", literal)
+        error = assert_error_shape(client.post(path, data=raw), 400)
+        assert error["error_code"] == "INVALID_JSON", literal
+    assert stored_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_duplicate_keys_are_refused_at_any_depth(client, route):
+    path, body = ROUTES[route]
+    key = next(iter(body))
+    text = json.dumps(body)
+    top_level = text[:-1] + f', "{key}": {json.dumps(body[key])}' + "}"
+    nested = text[:-1] + ', "x": {"y": 1, "z": [{"q": 1, "q": 2}]}}'
+    for raw in (top_level, nested):
+        error = assert_error_shape(client.post(path, data=raw), 400)
+        assert error["error_code"] == "INVALID_JSON" and "appears twice" in error["message"], raw
+    assert stored_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_invalid_utf8_is_refused(client, route):
+    path, body = ROUTES[route]
+    key = next(iter(body))
+    for bad in INVALID_UTF8:
+        _, raw = raw_with(route, key, b'"ok' + bad + b'"')
+        error = assert_error_shape(client.post(path, data=raw), 400)
+        assert error["error_code"] == "INVALID_JSON" and "UTF-8" in error["message"], bad
+    assert stored_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("body", [b"[]", b"[{}]", b'"text"', b"1", b"null", b"true", b"", b"{", b"{}}"])
+def test_a_body_that_is_not_one_object_is_refused(client, route, body):
+    assert_error_shape(client.post(ROUTES[route][0], data=body), 400)
+    assert stored_counts() == (0, 0, 0)
+
+
+# --- size ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_one_mebibyte_string_and_a_body_just_over_the_limit_are_413(client, route):
+    path, body = ROUTES[route]
+    key = next(iter(body))
+    error = assert_error_shape(client.post(path, json={**body, key: "x" * (1 << 20)}), 413)
+    assert error["error_code"] == "PAYLOAD_TOO_LARGE"
+    exact = json.dumps(body).encode()
+    padded = exact + b" " * ((1 << 20) - len(exact))
+    assert client.post(path, data=padded).status_code in (200, 201)
+    assert_error_shape(client.post(path, data=padded + b" "), 413)
+
+
+def test_one_mebibyte_strings_under_a_larger_limit_meet_the_field_limits(apps):
+    client = apps(api={"max_body_bytes": 4 << 20}).test_client()
+    register_vendor_extensions(client)
+    huge = "x" * (1 << 20)
+    for body, field in [({"contact_key": huge, "service_type": 1}, "contact_key"),
+                        ({"contact_key": "k", "service_type": huge}, "service_type"),
+                        ({"contact_key": "k", "service_type": 1, "coupon": {"coupon_name": huge}}, "coupon")]:
+        error = assert_error_shape(client.post("/services/start", json=body), 400)
+        assert field in error["fields"]
+    extension = {"name": huge, "type": "single-valued", "attributes": []}
+    assert "name" in assert_error_shape(client.post("/metadata/services/extensions", json=extension), 400)["fields"]
+    assert "mode" in assert_error_shape(client.post("/server/mode", json={"mode": huge}), 400)["fields"]
+    assert stored_counts() == (0, 0, 3)
+
+
+# --- numbers -------------------------------------------------------------------------
+
+START_NUMBER_FIELDS = ["service_type", "application_type", "application_id", "resource_type", "resource_id",
+                       "media_type", "est_duration", "disposition"]
+
+
+@pytest.mark.parametrize("field", START_NUMBER_FIELDS)
+def test_numbers_beyond_64_bits_are_refused_naming_the_field(client, field):
+    for number in HUGE_NUMBERS:
+        for raw in (number, b'"' + number + b'"'):
+            path, body = raw_with("start", field, raw)
+            error = assert_error_shape(client.post(path, data=body), 400)
+            assert field in error["fields"], (field, raw)
+    assert stored_counts() == (0, 0, 0)
+
+
+def test_numbers_beyond_64_bits_in_extension_values_and_definitions_are_refused(client):
+    register_vendor_extensions(client)
+    for number in HUGE_NUMBERS:
+        value = json.loads(number)
+        body = {"contact_key": "k", "service_type": 1, "satisfaction": {"score": value},
+                "relatedOffers": [{"offer_name": "a", "type": value}]}
+        error = assert_error_shape(client.post("/services/start", json=body), 400)
+        assert set(error["fields"]) == {"satisfaction", "relatedOffers"}
+        for attribute in ({"name": "n", "type": "long", "default": value},
+                          {"name": "n", "type": "string", "length": value}):
+            definition = {"name": "big", "type": "single-valued", "attributes": [attribute]}
+            assert "attributes" in assert_error_shape(
+                client.post("/metadata/services/extensions", json=definition), 400)["fields"]
+    assert stored_counts() == (0, 0, 3)
+
+
+def test_the_64_bit_edges_of_a_long_attribute_are_stored_exactly(client):
+    definition = {"name": "edges", "type": "multi-valued", "attributes": [{"name": "n", "type": "long"}]}
+    assert client.post("/metadata/services/extensions", json=definition).status_code == 201
+    records = [{"n": -2**63}, {"n": 2**63 - 1}, {"n": 2**53 + 1}, {"n": 0}]
+    response = client.post("/services/start", json={"contact_key": "k", "service_type": 1, "edges": records})
+    assert response.status_code == 201
+    assert client.get(response.headers["Location"] + "?extensions=edges").get_json()["edges"] == records
+
+
+# --- nulls, arrays and objects where something else belongs --------------------------
+
+WRONG_SHAPES = [None, [], {}, [None], [[]], True, 1.5, "", " ", "\u0000"]
+
+
+@pytest.mark.parametrize("field", ["customer_id", "contact_key", "service_type", "session_id", "interaction_id",
+                                   "application_id", "est_duration", "disposition", "disposition_desc",
+                                   "timestamp", "media_type"])
+def test_wrong_shapes_in_start_fields_are_refused_or_mean_absent(client, field):
+    for value in WRONG_SHAPES:
+        body = {"customer_id": "c", "service_type": 1, field: value}
+        response = client.post("/services/start", json=body)
+        if response.status_code == 201:
+            # only a null on an optional field, or a string that is a valid value, gets in
+            read = client.get(response.headers["Location"]).get_json()
+            assert value is None or isinstance(value, str), (field, value)
+            shown = read.get(field, read["started"].get(field))
+            if field == "timestamp":
+                assert value is None and shown       # null: the server's time, as when absent
+            else:
+                assert shown == value or (value is None and shown is None), (field, value, read)
+        else:
+            error = assert_error_shape(response, 400)
+            assert field in error["fields"], (field, value)
+    assert_tables_intact()
+
+
+@pytest.mark.parametrize("value", [None, [], "x", 1, True, [None], [[]], [1], [{"coupon_name": "x"}],
+                                   {"coupon_name": None}, {"coupon_name": {}}, {"coupon_name": ["x"]}])
+def test_wrong_shapes_of_single_valued_extension_values_are_refused(client, value):
+    register_vendor_extensions(client)
+    body = {"contact_key": "k", "service_type": 1, "coupon": value}
+    assert "coupon" in assert_error_shape(client.post("/services/start", json=body), 400)["fields"]
+    assert stored_counts() == (0, 0, 3)
+
+
+@pytest.mark.parametrize("value", [None, {}, "x", 1, [None], [[]], [1], [{"offer_name": None}],
+                                   {"offer_name": "x"}, [{"offer_name": ["x"]}], [{"offer_name": {"x": 1}}]])
+def test_wrong_shapes_of_multi_valued_extension_values_are_refused(client, value):
+    register_vendor_extensions(client)
+    body = {"contact_key": "k", "service_type": 1, "relatedOffers": value}
+    assert "relatedOffers" in assert_error_shape(client.post("/services/start", json=body), 400)["fields"]
+    assert stored_counts() == (0, 0, 3)
+
+
+DEFINITION_FIELDS = ["name", "type", "attributes", "unique"]
+ATTRIBUTE_FIELDS = ["name", "type", "length", "default", "mandatory", "encrypt", "unique"]
+DEFINITION_VALUES = WRONG_SHAPES + [[{}], [[None]], {"a": 1}, -1, 2**31, "multi-valued", ["a", ["a"]]]
+
+
+@pytest.mark.parametrize("field", DEFINITION_FIELDS)
+def test_wrong_shapes_in_extension_definitions_never_break_the_server(client, field):
+    base = {"name": "probe", "type": "multi-valued", "attributes": [{"name": "a", "type": "string"}]}
+    for number, value in enumerate(DEFINITION_VALUES):
+        body = {**base, "name": f"probe{number}", field: value}
+        response = client.post("/metadata/services/extensions", json=body)
+        if response.status_code == 201:
+            assert client.get(response.headers["Location"]).status_code == 200
+        else:
+            assert_error_shape(response, 400)
+
+
+@pytest.mark.parametrize("field", ATTRIBUTE_FIELDS)
+@pytest.mark.parametrize("attribute_type", ["string", "integer", "long", "double", "boolean", "date", "datetime",
+                                            "currency"])
+def test_wrong_shapes_in_attribute_definitions_never_break_the_server(client, field, attribute_type):
+    for number, value in enumerate(DEFINITION_VALUES):
+        attribute = {"name": "a", "type": attribute_type, field: value}
+        body = {"name": f"probe{number}", "type": "single-valued", "attributes": [attribute]}
+        response = client.post("/metadata/services/extensions", json=body)
+        if response.status_code == 201:
+            # an accepted definition must also accept values: its default is a valid one
+            read = client.get(response.headers["Location"]).get_json()
+            started = client.post("/services/start", json={"contact_key": "k", "service_type": 1,
+                                                           read["name"]: {}})
+            assert started.status_code in (201, 400), started.get_data(as_text=True)
+            if started.status_code == 400:
+                assert_error_shape(started, 400)
+        else:
+            assert "attributes" in assert_error_shape(response, 400)["fields"]
+
+
+@pytest.mark.parametrize("value", WRONG_SHAPES + ["Production", "maintenance ", "maintenance\u0000", 1])
+def test_wrong_modes_are_refused_and_change_nothing(client, value):
+    assert "mode" in assert_error_shape(client.post("/server/mode", json={"mode": value}), 400)["fields"]
+    assert client.get("/server/status").get_json()["mode"] == "production"
+    assert client.post("/services/start", json=ROUTES["start"][1]).status_code == 201
+
+
+# --- text that must come back exactly as sent ----------------------------------------
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_hostile_text_is_stored_and_returned_verbatim(client, text):
+    register_vendor_extensions(client)
+    body = {"customer_id": text[:16], "contact_key": text[:64], "service_type": 1, "session_id": text[:32],
+            "interaction_id": text[:50], "disposition_desc": text[:64],
+            "coupon": {"coupon_name": text},
+            "relatedOffers": [{"offer_name": text, "comments": text}, {"offer_name": text + "2"}]}
+    response = client.post("/services/start", json=body)
+    assert response.status_code == 201, response.get_json()
+    read = client.get(response.headers["Location"] + "?extensions=coupon,relatedOffers")
+    assert read.mimetype == "application/json"
+    got = read.get_json()
+    assert (got["customer_id"], got["contact_key"], got["disposition_desc"]) == (
+        text[:16], text[:64], text[:64])
+    assert (got["started"]["session_id"], got["started"]["interaction_id"]) == (text[:32], text[:50])
+    assert got["coupon"] == body["coupon"] and got["relatedOffers"] == body["relatedOffers"]
+    # byte-identical on the wire: the UTF-8 of the text's JSON string, nothing re-encoded
+    assert json.dumps(text, ensure_ascii=False).encode() in read.get_data()
+    assert_tables_intact()
+    assert stored_counts() == (1, 3, 3)
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_hostile_text_in_a_definition_default_is_returned_verbatim(client, text):
+    definition = {"name": "probe", "type": "single-valued",
+                  "attributes": [{"name": "a", "type": "string", "default": text}]}
+    assert client.post("/metadata/services/extensions", json=definition).status_code == 201
+    read = client.get("/metadata/services/extensions/probe").get_json()
+    assert read["attributes"][0]["default"] == text
+    started = client.post("/services/start", json={"contact_key": "k", "service_type": 1, "probe": {}})
+    assert client.get(started.headers["Location"] + "?extensions=probe").get_json()["probe"] == {"a": text}
+    assert_tables_intact()
+
+
+def test_length_limits_count_characters_not_bytes(client):
+    register_vendor_extensions(client)
+    emoji = "😀"     # one character, four UTF-8 bytes, two UTF-16 units
+    ok = client.post("/services/start", json={"customer_id": emoji * 16, "contact_key": emoji * 64,
+                                               "service_type": 1})
+    assert ok.status_code == 201
+    assert client.get(ok.headers["Location"]).get_json()["contact_key"] == emoji * 64
+    for field, limit in (("customer_id", 16), ("contact_key", 64)):
+        refused = client.post("/services/start", json={"contact_key": "k", "service_type": 1,
+                                                       field: emoji * (limit + 1)})
+        assert field in assert_error_shape(refused, 400)["fields"]
+
+
+def test_injection_text_in_extension_and_query_names_is_refused_and_harmless(client):
+    register_vendor_extensions(client)
+    for name in ("x'; DROP TABLE extension_schema; --", "<script>", "a" * 27, "é", "a b"):
+        body = {"name": name, "type": "single-valued", "attributes": []}
+        assert "name" in assert_error_shape(client.post("/metadata/services/extensions", json=body), 400)["fields"]
+        started = client.post("/services/start", json={"contact_key": "k", "service_type": 1, name: {}})
+        assert name in assert_error_shape(started, 400)["fields"]
+    service = client.post("/services/start", json=start_example()).headers["Location"]
+    read = client.get(service + "?extensions=coupon,x'%3B%20DROP%20TABLE%20service%3B--")
+    assert assert_error_shape(read, 400)["error_code"] == "UNKNOWN_EXTENSION"
+    assert_tables_intact()
+    assert [s["name"] for s in client.get("/metadata/services/extensions").get_json()] == [
+        s["name"] for s in EXTENSION_SCHEMAS]
+
+
+# --- free mode: anything JSON is stored as sent --------------------------------------
+
+@pytest.mark.parametrize("value", [
+    "'; DROP TABLE extension_record; --", "<script>alert(1)</script>", "a\u0000b😀", 123456789012345678901234567890,
+    -0.0, 1.7976931348623157e308, 5e-324, [None, True, {"": ""}, []], {"nested": {"deep": [[[["x"]]]]}},
+])
+def test_free_mode_stores_any_json_value_verbatim(apps, value):
+    client = apps(extensions={"mode": "free"}).test_client()
+    response = client.post("/services/start", json={"contact_key": "k", "service_type": 1, "notes": value})
+    assert response.status_code == 201
+    read = client.get(response.headers["Location"] + "?extensions=notes")
+    assert read.get_json()["notes"] == value
+    assert json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() in read.get_data()
+    assert_tables_intact()

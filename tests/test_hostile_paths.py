@@ -1,0 +1,73 @@
+"""Malformed IDs and names in paths and query strings: a JSON 404/400/405, never a 500 or HTML."""
+import pytest
+
+from tests.hostile import assert_error_shape, assert_tables_intact
+
+# Every shape an ID can be mangled into on its way through IVR scripts and proxies.
+MALFORMED_IDS = [
+    "0", "00", "-1", "-0", "+5", "%2B5", "1.0", "1.5", "1e3", "1E3", "0x10", "0b1", "0o7", "1_000",
+    " 5", "%205", "5%20", "%095", "5%0A", "%00", "5%00", "%", "%zz", "%FF", "%C0%AF", "%E2%80%AE5",
+    "\u0661\u0662", "%D9%A1%D9%A2", "\uff11", "\u00b2", "\u2168", "Infinity", "NaN", "null", "true", "[]", "{}",
+    "9" * 20, "9" * 21, "9" * 400, str(2**53), str(2**63), str(2**64), str(2**64 + 1),
+    "..", "%2e%2e", "5;drop", "5%3B%20DROP%20TABLE%20service", "'%20OR%20'1'='1", "<script>alert(1)</script>",
+    "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "5/", "5//", "5/..", "a%2Fb",
+]
+
+# (method, path template) of every route with an ID in its path; {id} is replaced.
+ID_ROUTES = [
+    ("GET", "/services/{id}"),
+]
+
+
+@pytest.mark.parametrize("method, template", ID_ROUTES)
+def test_malformed_path_ids_are_json_404s(client, method, template):
+    for bad in MALFORMED_IDS:
+        response = client.open(template.format(id=bad), method=method, json={})
+        assert_error_shape(response)
+        assert response.status_code in (404, 405), (bad, response.status_code)
+    assert_tables_intact()
+
+
+@pytest.mark.parametrize("method, template", ID_ROUTES)
+def test_ids_in_range_that_name_nothing_are_404(client, method, template):
+    for unknown in ("1", "01", "9" * 16, str(2**53 - 1)):
+        assert_error_shape(client.open(template.format(id=unknown), method=method, json={}), 404)
+
+
+NAMES = [
+    "%00", "a" * 27, "a" * 5000, "%3Cscript%3E", "<script>alert(1)</script>", "\u0661", "%F0%9F%98%80", "%FF",
+    "a%2Fb", "..", "a%20b", "a%0Ab", "'%3B%20DROP%20TABLE%20extension_schema%3B%20--", "%E2%80%AE",
+]
+
+
+@pytest.mark.parametrize("kind", ["services", "states", "tasks", "profiles", "%00", "<b>"])
+def test_malformed_extension_names_are_json_errors(client, kind):
+    for name in NAMES:
+        for method in ("GET", "DELETE", "PUT", "POST"):
+            response = client.open(f"/metadata/{kind}/extensions/{name}", method=method, json={})
+            assert response.status_code in (404, 405), (kind, name, method)
+            assert_error_shape(response)
+    assert_tables_intact()
+
+
+@pytest.mark.parametrize("query", [
+    "extensions=%3Cscript%3E", "extensions=%00", "extensions=" + "a," * 5000, "extensions=%F0%9F%98%80",
+    "extensions=,,,", "active_states=%FF", "active_states=%3Cb%3E", "completed_tasks=2", "active_states=",
+    "active_states=true&active_states=%00",
+])
+def test_hostile_query_strings_on_a_read_are_400_or_ignored(client, query):
+    location = client.post("/services/start", json={"contact_key": "k", "service_type": 1}).headers["Location"]
+    response = client.get(f"{location}?{query}")
+    if response.status_code != 200:
+        assert_error_shape(response, 400)
+    assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize("path", [
+    "/<script>alert(1)</script>", "/%3Cscript%3E", "/%FF", "/%00", "/" + "a" * 5000, "/services/start/",
+    "/metadata/business-attributes/%3Cscript%3E", "/metadata/business-attributes?cv-attribute=%3Cscript%3E",
+    "/server/status/%00", "//services//start", "/services/./start",
+])
+def test_unknown_and_hostile_paths_answer_json(client, path):
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+        assert_error_shape(client.open(path, method=method))
