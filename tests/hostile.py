@@ -30,7 +30,7 @@ INVALID_UTF8 = [b"\x80", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82", b"\xff\xfe"]
 
 # Numbers JSON can spell but no field here can hold, and literals JSON does not have.
 HUGE_NUMBERS = [b"18446744073709551617", b"-18446744073709551617", b"1" + b"0" * 400]
-NON_FINITE = [b"NaN", b"Infinity", b"-Infinity"]
+NON_FINITE = [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400", b"1.5e999999"]
 
 
 def deeply_nested(levels=10_000, *, kind="array"):

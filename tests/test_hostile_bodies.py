@@ -75,6 +75,15 @@ def test_non_finite_numbers_are_refused(client, route):
     assert stored_counts() == (0, 0, 0)
 
 
+def test_a_number_beyond_a_double_is_refused_even_where_any_json_goes(apps):
+    client = apps(extensions={"mode": "free"}).test_client()
+    for literal in (b"1e400", b"[1, -1e400]", b'{"a": 2.5e308}'):
+        raw = b'{"contact_key": "k", "service_type": 1, "notes": ' + literal + b"}"
+        error = assert_error_shape(client.post("/services/start", data=raw), 400)
+        assert error["error_code"] == "INVALID_JSON" and "beyond the range of a double" in error["message"]
+    assert stored_counts() == (0, 0, 0)
+
+
 @pytest.mark.parametrize("route", ROUTES)
 def test_duplicate_keys_are_refused_at_any_depth(client, route):
     path, body = ROUTES[route]

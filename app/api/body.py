@@ -1,5 +1,6 @@
 """Reading request bodies as JSON whatever their Content-Type (SPEC §2)."""
 import json
+import math
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -24,6 +25,15 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text):
+    # 1e400 is valid JSON but becomes inf, which would be stored and later sent as the
+    # non-JSON literal Infinity.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is beyond the range of a double")
+    return value
+
+
 def _read_body():
     """The body bytes; RequestEntityTooLarge (413) above max_content_length, chunked or not.
 
@@ -43,7 +53,8 @@ def json_body(*, required=True):
 
     Raises BadRequest naming line and column for malformed JSON, and for a body that is
     required but absent or not an object. Duplicate keys and NaN/Infinity are refused
-    rather than silently resolved, so what is stored is exactly what was sent.
+    rather than silently resolved, and so are numbers beyond a double, so what is stored is
+    exactly what was sent.
     """
     raw = _read_body()
     if not raw.strip():
@@ -55,7 +66,8 @@ def json_body(*, required=True):
     except UnicodeDecodeError as error:
         raise BadRequest(f"request body is not valid UTF-8 (byte {error.start})", error_code="INVALID_JSON") from None
     try:
-        value = json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_refuse_constant,
+                           parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise BadRequest(f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}",
                          error_code="INVALID_JSON") from None
@@ -64,7 +76,7 @@ def json_body(*, required=True):
                          error_code="INVALID_JSON") from None
     except RecursionError:
         raise BadRequest("invalid JSON: nested too deeply", error_code="INVALID_JSON") from None
-    except ValueError as error:  # NaN/Infinity, or an integer with too many digits
+    except ValueError as error:  # NaN/Infinity, 1e400, or an integer with too many digits
         raise BadRequest(f"invalid JSON: {error}", error_code="INVALID_JSON") from None
     if not isinstance(value, dict):
         raise BadRequest("request body must be a JSON object", error_code="INVALID_BODY")
