@@ -44,8 +44,8 @@ def client(apps):
 def raw_with(route, key, raw_value):
     """The route's accepted body as bytes, with key set to the raw JSON text raw_value."""
     path, body = ROUTES[route]
-    text = json.dumps({k: v for k, v in body.items() if k != key})
-    return path, text[:-1].encode() + b', "' + key.encode() + b'": ' + raw_value + b"}"
+    others = [json.dumps(k) + ": " + json.dumps(v) for k, v in body.items() if k != key]
+    return path, ("{" + ", ".join(others + [json.dumps(key) + ": "])).encode() + raw_value + b"}"
 
 
 def stored_counts():
@@ -106,6 +106,24 @@ def test_invalid_utf8_is_refused(client, route):
         error = assert_error_shape(client.post(path, data=raw), 400)
         assert error["error_code"] == "INVALID_JSON" and "UTF-8" in error["message"], bad
     assert stored_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_lone_surrogate_escapes_are_refused(client, route):
+    path, body = ROUTES[route]
+    key = next(iter(body))
+    for escaped in (rb'"\ud800"', rb'"x\udfffy"', rb'"\ude00\ud83d"', rb'["ok", {"\udbff": 1}]'):
+        _, raw = raw_with(route, key, escaped)
+        error = assert_error_shape(client.post(path, data=raw), 400)
+        assert error["error_code"] == "INVALID_JSON" and "surrogate" in error["message"], escaped
+    assert stored_counts() == (0, 0, 0)
+
+
+def test_escaped_surrogate_pairs_and_escaped_backslashes_are_fine(client):
+    raw = rb'{"contact_key": "\ud83d\ude00 \\ud800", "service_type": 1}'
+    response = client.post("/services/start", data=raw)
+    assert response.status_code == 201
+    assert client.get(response.headers["Location"]).get_json()["contact_key"] == "\U0001F600 \\ud800"
 
 
 @pytest.mark.parametrize("route", ROUTES)
