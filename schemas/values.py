@@ -58,7 +58,9 @@ class _Currency(ma.fields.Field):
             amount = decimal.Decimal(str(value).strip())
         except decimal.InvalidOperation:
             raise self.make_error("invalid") from None
-        if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) >= 10**13:
+        # adjusted() reads the exponent: abs() would round in the default context and raise
+        # decimal.Overflow for 1e999999999.
+        if not amount.is_finite() or amount.as_tuple().exponent < -2 or (amount and amount.adjusted() >= 13):
             raise self.make_error("invalid")
         return int(amount) if amount == amount.to_integral_value() else float(amount)
 

@@ -194,6 +194,23 @@ def test_numbers_beyond_64_bits_in_extension_values_and_definitions_are_refused(
     assert stored_counts() == (0, 0, 3)
 
 
+@pytest.mark.parametrize("amount", ["1e999999999", "-1E+999999999", "1e-999999999", "9" * 5000, "1e13",
+                                    "9999999999999.995", 1e300, "0e999999999"])
+def test_currency_amounts_beyond_its_range_are_refused(client, amount):
+    definition = {"name": "price", "type": "single-valued", "attributes": [{"name": "c", "type": "currency"}]}
+    assert client.post("/metadata/services/extensions", json=definition).status_code == 201
+    response = client.post("/services/start", json={"contact_key": "k", "service_type": 1, "price": {"c": amount}})
+    if amount == "0e999999999":
+        assert response.status_code == 201    # zero, however it is spelled
+        return
+    assert "price" in assert_error_shape(response, 400)["fields"]
+    with_default = {"name": "fee", "type": "single-valued",
+                    "attributes": [{"name": "c", "type": "currency", "default": amount}]}
+    assert "attributes" in assert_error_shape(client.post("/metadata/services/extensions", json=with_default),
+                                              400)["fields"]
+    assert stored_counts() == (0, 0, 1)
+
+
 def test_the_64_bit_edges_of_a_long_attribute_are_stored_exactly(client):
     definition = {"name": "edges", "type": "multi-valued", "attributes": [{"name": "n", "type": "long"}]}
     assert client.post("/metadata/services/extensions", json=definition).status_code == 201
