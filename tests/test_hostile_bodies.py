@@ -345,6 +345,19 @@ def test_hostile_text_in_a_definition_default_is_returned_verbatim(client, text)
     assert_tables_intact()
 
 
+@pytest.mark.parametrize("stamp", ["\u0662\u0660\u0660\u0669-05-12T12:05:12Z", "2009-05-12T12:05:12.\u0661Z",
+                                   "2009-05-12T12:05:12+\uff10\uff12:00", "\U0001d7d0009-05-12T12:05:12Z"])
+def test_timestamps_with_digits_outside_ascii_are_refused(client, stamp):
+    register_vendor_extensions(client)
+    definition = {"name": "when", "type": "single-valued", "attributes": [{"name": "at", "type": "datetime"}]}
+    assert client.post("/metadata/services/extensions", json=definition).status_code == 201
+    for body in ({"contact_key": "k", "service_type": 1, "timestamp": stamp},
+                 {"contact_key": "k", "service_type": 1, "when": {"at": stamp}}):
+        error = assert_error_shape(client.post("/services/start", json=body), 400)
+        assert set(error["fields"]) & {"timestamp", "when"}
+    assert stored_counts() == (0, 0, 4)
+
+
 def test_length_limits_count_characters_not_bytes(client):
     register_vendor_extensions(client)
     emoji = "😀"     # one character, four UTF-8 bytes, two UTF-16 units
