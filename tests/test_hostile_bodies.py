@@ -162,6 +162,22 @@ def test_one_mebibyte_strings_under_a_larger_limit_meet_the_field_limits(apps):
     assert stored_counts() == (0, 0, 3)
 
 
+def test_values_and_definitions_beyond_64_kib_are_stored_whole(apps):
+    client = apps(api={"max_body_bytes": 4 << 20}, extensions={"mode": "free"}).test_client()
+    wide = {"name": "wide", "type": "multi-valued", "attributes": [
+        {"name": "a", "type": "string", "length": 65535, "default": "é" * 65535},
+        {"name": "b", "type": "string", "length": 65535, "default": "😀" * 65535}]}
+    assert client.post("/metadata/services/extensions", json=wide).status_code == 201
+    assert client.get("/metadata/services/extensions/wide").get_json()["attributes"][1]["default"] == "😀" * 65535
+    values = {"wide": [{"a": "😀" * 65535, "b": "😀" * 65535}, {}], "notes": "x" * (1 << 20),
+              "more": ["😀" * 100_000, {"k": "é" * 100_000}]}
+    response = client.post("/services/start", json={"contact_key": "k", "service_type": 1, **values})
+    assert response.status_code == 201
+    read = client.get(response.headers["Location"] + "?extensions=wide,notes,more").get_json()
+    assert read["wide"] == [values["wide"][0], {"a": "é" * 65535, "b": "😀" * 65535}]
+    assert (read["notes"], read["more"]) == (values["notes"], values["more"])
+
+
 # --- numbers -------------------------------------------------------------------------
 
 START_NUMBER_FIELDS = ["service_type", "application_type", "application_id", "resource_type", "resource_id",
