@@ -374,6 +374,35 @@ def test_timestamps_with_digits_outside_ascii_are_refused(client, stamp):
     assert stored_counts() == (0, 0, 4)
 
 
+@pytest.fixture
+def latin1_mysql_url(backend):
+    """A new MySQL database whose default character set is latin1, next to the test database."""
+    if backend != "mysql":
+        pytest.skip("about the character set of a MySQL database")
+    from urllib.parse import urlparse
+    from app.db import open_database
+    from tests.conftest import MYSQL_URL
+    name = urlparse(MYSQL_URL).path.lstrip("/") + "_latin1"
+    server = open_database(MYSQL_URL)
+    with server.connection_context():
+        server.execute_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        server.execute_sql(f"CREATE DATABASE `{name}` CHARACTER SET latin1")
+    yield MYSQL_URL.rsplit("/", 1)[0] + "/" + name
+    with server.connection_context():
+        server.execute_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_unicode_survives_a_mysql_database_created_as_latin1(latin1_mysql_url, apps):
+    client = apps(database={"url": latin1_mysql_url}).test_client()
+    register_vendor_extensions(client)
+    text = HOSTILE_TEXTS[7]      # emoji: four bytes each in UTF-8
+    response = client.post("/services/start", json={"contact_key": text, "service_type": 1,
+                                                    "coupon": {"coupon_name": text}})
+    assert response.status_code == 201
+    read = client.get(response.headers["Location"] + "?extensions=coupon").get_json()
+    assert (read["contact_key"], read["coupon"]["coupon_name"]) == (text, text)
+
+
 def test_length_limits_count_characters_not_bytes(client):
     register_vendor_extensions(client)
     emoji = "😀"     # one character, four UTF-8 bytes, two UTF-16 units
