@@ -2,7 +2,7 @@
 import logging
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.config import Settings
@@ -102,4 +102,14 @@ def _register_request_hooks(app, runtime):
     @app.after_request
     def _count(response):
         runtime.stats.record(response.status_code)
+        return response
+
+    @app.after_request
+    def _json_api_headers(response):
+        # Browsers must not guess HTML from JSON that echoes a client's text.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not response.content_length and response.status_code == 200 and request.method == "OPTIONS":
+            response.status_code = 204      # Flask's automatic OPTIONS answer has no body
+        if response.status_code == 204:
+            response.headers.pop("Content-Type", None)
         return response

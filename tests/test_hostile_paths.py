@@ -71,3 +71,18 @@ def test_hostile_query_strings_on_a_read_are_400_or_ignored(client, query):
 def test_unknown_and_hostile_paths_answer_json(client, path):
     for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
         assert_error_shape(client.open(path, method=method))
+    for method in ("HEAD", "OPTIONS"):
+        response = client.open(path, method=method)
+        assert response.mimetype == "application/json" or response.status_code == 204, (path, method)
+
+
+@pytest.mark.parametrize("method, path", [("OPTIONS", "/healthz"), ("OPTIONS", "/services/start"),
+                                          ("DELETE", "/metadata/services/extensions/probe")])
+def test_answers_without_a_body_carry_no_type_and_every_answer_says_nosniff(client, method, path):
+    definition = {"name": "probe", "type": "single-valued", "attributes": []}
+    assert client.post("/metadata/services/extensions", json=definition).status_code == 201
+    response = client.open(path, method=method)
+    assert response.status_code == 204 and response.get_data() == b""
+    assert "Content-Type" not in response.headers
+    for response in (response, client.get("/healthz"), client.get("/nothing"), client.get("/services/abc")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
