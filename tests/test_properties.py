@@ -6,7 +6,7 @@ import re
 
 import marshmallow as ma
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from app.config import AttributeValue
 from app.ids import EPOCH_MS, LAYOUTS
@@ -335,6 +335,22 @@ def test_any_definition_either_loads_or_raises_validation_error(body):
         return
     assert loaded == defaults
     json.dumps(loaded, allow_nan=False)
+
+
+@PROPERTIES
+@given(st.text(max_size=12) | json_values | st.dates().map(lambda d: d.strftime("%Y%m%d") + "xx"))
+@example("20240101xx")
+@example("2024-W01-1")
+@example("2024W011  ")
+def test_dates_are_exactly_yyyy_mm_dd(value):
+    schema = build_record_schema("d", {"attributes": [{"name": "d", "type": "date", "length": 255,
+                                                       "mandatory": True, "encrypt": False}], "unique": []})
+    try:
+        loaded = schema.load({"d": value})["d"]
+    except ma.ValidationError:
+        return
+    assert isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+    assert loaded == value
 
 
 @PROPERTIES
