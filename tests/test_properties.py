@@ -136,7 +136,7 @@ def test_a_mapped_field_resolves_every_spelling_of_its_values_to_the_db_id(value
     output = attributes.output("Service.type")
     value = data.draw(st.sampled_from(values))
     spellings = [value.id, str(value.id), f" {value.id} ", value.name, recase(data.draw, value.name),
-                 f" {value.name}\t"]
+                 f" {value.name}\t", float(value.id)]
     for spelling in spellings:
         assert resolve(spelling) == value.id, spelling
     assert output(value.id) == value.name
