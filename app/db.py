@@ -41,6 +41,7 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
         name = parsed.path.lstrip("/")
         if not name or not parsed.hostname:
             raise ConfigError(f"[database] url: mysql://user:password@host:port/database needs host and database")
+        from pymysql.constants import CLIENT   # only needed, and only installed, for MySQL
         return ReconnectingMySQLDatabase(
             unquote(name),
             host=parsed.hostname, port=parsed.port or 3306,
@@ -52,6 +53,9 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
             # networks do not need it, and a TLS set-up goes through the URL's host config.
             ssl_disabled=True,
             init_command="SET time_zone = '+00:00'",
+            # An UPDATE counts the rows it matched, as on SQLite, not only those it changed:
+            # "did this update find its row?" must not depend on the values written.
+            client_flag=CLIENT.FOUND_ROWS,
         )
     raise ConfigError(f"[database] url = {_redact(url)!r}: scheme must be sqlite or mysql")
 
