@@ -6,7 +6,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.config import Settings
-from app.db import database_kind, ensure_tables, init_database, UNAVAILABLE_ERRORS
+from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, LeasedIdSource
 from app.services.server_mode import ServerMode
@@ -76,6 +76,8 @@ _ANSWER_WITHOUT_DATABASE = {None, "server.status"}
 
 
 def _register_request_hooks(app, runtime):
+    app.before_request(drop_moved_database_file)
+
     @app.before_request
     def _tables_after_late_database():
         if runtime.tables_ready:
