@@ -320,3 +320,41 @@ def test_sqlite_write_transactions_take_the_write_lock_up_front(standalone_app, 
                 other.execute("BEGIN IMMEDIATE")
     finally:
         other.close()
+
+
+# --- MySQL character set -------------------------------------------------------------
+
+@pytest.fixture
+def latin1_database():
+    """A MySQL database whose default character set is latin1, as old servers create them."""
+    url = urlparse(MYSQL_URL)
+    name = url.path.lstrip("/") + "_latin1"
+    with mysql_admin() as admin, admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET latin1")
+    yield url._replace(path="/" + name).geturl(), name
+    if not database.is_closed():
+        database.close()
+    with mysql_admin() as admin, admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@needs_mysql
+def test_mysql_tables_are_utf8mb4_whatever_the_database_default(standalone_app, latin1_database):
+    url, name = latin1_database
+    app = standalone_app(url)
+
+    @app.post("/test-only/setting")
+    def store_and_read():
+        from flask import request
+        from models import ServerSetting
+        ServerSetting.put("probe", request.get_json()["value"])
+        return {"value": ServerSetting.get_value("probe")}
+
+    text = "Zoë 日本 😀"
+    response = app.test_client().post("/test-only/setting", json={"value": text})
+    assert response.status_code == 200
+    assert response.get_json() == {"value": text}
+    collations = {row[0] for row in database.execute_sql(
+        "SELECT table_collation FROM information_schema.tables WHERE table_schema = %s", (name,))}
+    assert collations == {"utf8mb4_bin"}
