@@ -9,25 +9,10 @@ database = pw.DatabaseProxy()
 ALL_TABLES = []
 
 
-class _SchemaManager(pw.SchemaManager):
-    """Tables state their own character set on MySQL.
-
-    Columns otherwise take the database's default, and in a database created as latin1 or
-    utf8mb3 an emoji is refused; utf8mb4 holds every Unicode character.
-    """
-
-    def _create_table(self, safe=True, **options):
-        ctx = super()._create_table(safe=safe, **options)
-        if isinstance(getattr(self.database, "obj", self.database), pw.MySQLDatabase):
-            ctx.literal(" DEFAULT CHARSET=utf8mb4")
-        return ctx
-
-
 class BaseModel(pw.Model):
     class Meta:
         database = database
         legacy_table_names = False
-        schema_manager_class = _SchemaManager
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
