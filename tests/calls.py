@@ -10,6 +10,18 @@ def start_service(client, **fields):
     return response.get_json()["service_id"]
 
 
+def start_state(client, service_id, **fields):
+    response = client.post(f"/services/{service_id}/states/start", json={"state_type": 1, **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["state_id"]
+
+
+def start_task(client, service_id, **fields):
+    response = client.post(f"/services/{service_id}/tasks/start", json={"task_type": 1, **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["task_id"]
+
+
 def ok(response, status=200):
     assert response.status_code == status, response.get_json()
     return response.get_json()

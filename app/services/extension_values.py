@@ -16,6 +16,17 @@ from models.statements import execute, insert, insert_many
 SERVICE_OWNER = 0
 
 
+def owner_no(kind, number=None):
+    """Where values are filed: a service at 0, its state n at +n, its task n at -n.
+
+    States and tasks are numbered independently and one extension name may be registered
+    for both kinds, so the sign is what keeps state 1's values apart from task 1's.
+    """
+    if kind == "services":
+        return SERVICE_OWNER
+    return number if kind == "states" else -number
+
+
 def dump_json(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 

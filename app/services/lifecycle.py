@@ -1,4 +1,4 @@
-"""What completing services, states and tasks shares: the completion time and the end columns.
+"""What starting and completing services, states and tasks share: numbering and end times.
 
 Every write on a service's states, tasks or extension values runs in one transaction whose
 first read is `get_service(service_id, for_update=True)`: writers of one service queue on
@@ -7,8 +7,36 @@ reads is taken after the previous holder committed. SQLite's BEGIN IMMEDIATE has
 database's write lock already.
 """
 from app.errors import BadRequest
-from models import now_ms
+from models import Service, now_ms
+from models.statements import execute
 from schemas.timestamps import format_ms
+
+INT32_MAX = 2**31 - 1
+
+
+def refuse_completed_service(service):
+    if service.completed_ms is not None:
+        raise BadRequest(f"service {service.id} is completed; nothing can start in it",
+                         error_code="SERVICE_COMPLETED")
+
+
+def next_number(service, column):
+    """Take the service's next state_id or task_id (column: Service.last_state_id / last_task_id).
+
+    Gap-free and distinct under concurrency only because the caller holds the service lock
+    and a rolled-back transaction takes its number back with it.
+    """
+    number = getattr(service, column.name) + 1
+    if number > INT32_MAX:
+        raise BadRequest(f"service {service.id} has used every {column.name[5:]}", error_code="TOO_MANY")
+    execute(_set_number, (number, service.id), column.name)
+    return number
+
+
+def _set_number(P, column_name):
+    return (Service
+            .update({getattr(Service, column_name): P})
+            .where(Service.id == P))
 
 
 def completion_ms(explicit_ms, starts):
