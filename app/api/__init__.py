@@ -100,8 +100,8 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import metadata, server, services, states, tasks
+    from app.api import extension_values, metadata, server, services, states, tasks
     app.url_map.converters["id"] = PositiveIdConverter
     prefix = base_path or None
-    for module in (server, metadata, services, states, tasks):
+    for module in (server, metadata, services, states, tasks, extension_values):
         app.register_blueprint(module.blueprint, url_prefix=prefix)
