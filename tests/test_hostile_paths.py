@@ -2,6 +2,7 @@
 import pytest
 
 from tests.hostile import assert_error_shape, assert_tables_intact
+from tests.vendor import register_vendor_extensions
 
 # Every shape an ID can be mangled into on its way through IVR scripts and proxies.
 MALFORMED_IDS = [
@@ -13,25 +14,52 @@ MALFORMED_IDS = [
     "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "5/", "5//", "5/..", "a%2Fb",
 ]
 
-# (method, path template) of every route with an ID in its path; {id} is replaced.
+# (method, path template) of every route with an ID in its path; {id} is the ID under test,
+# {sid} a service that exists (with state 1 and task 1), so that nested IDs are reached.
 ID_ROUTES = [
-    ("GET", "/services/{id}"),
+    ("GET", "/services/{id}", None),
+    ("POST", "/services/{id}/end", {}),
+    ("POST", "/customers/c1/services/{id}", {}),
+    ("POST", "/services/{id}/states/start", {"state_type": 1}),
+    ("POST", "/services/{id}/states/transition", {"from": {"state_id": 1}, "to": {"state_type": 2}}),
+    ("GET", "/services/{id}/states", None),
+    ("GET", "/services/{id}/states/active", None),
+    ("POST", "/services/{id}/tasks/start", {"task_type": 1}),
+    ("GET", "/services/{id}/tasks/completed", None),
+    ("PUT", "/services/{id}/extensions/coupon", {"coupon_name": "x"}),
+    ("PUT", "/services/{id}/extensions/relatedOffers/by/unique", {"offer_name": "x"}),
+    ("GET", "/services/{sid}/states/{id}", None),
+    ("POST", "/services/{sid}/states/{id}/end", {}),
+    ("PUT", "/services/{sid}/states/{id}/extensions/coupon", {"coupon_name": "x"}),
+    ("GET", "/services/{sid}/tasks/{id}", None),
+    ("POST", "/services/{sid}/tasks/{id}/end", {}),
+    ("PUT", "/services/{sid}/tasks/{id}/extensions/relatedOffers/delete/by/unique", {"offer_name": "x"}),
 ]
 
 
-@pytest.mark.parametrize("method, template", ID_ROUTES)
-def test_malformed_path_ids_are_json_404s(client, method, template):
+@pytest.fixture
+def service_id(client):
+    register_vendor_extensions(client)
+    service = client.post("/services/start", json={"contact_key": "k", "service_type": 1}).get_json()["service_id"]
+    assert client.post(f"/services/{service}/states/start", json={"state_type": 1}).status_code == 201
+    assert client.post(f"/services/{service}/tasks/start", json={"task_type": 1}).status_code == 201
+    return service
+
+
+@pytest.mark.parametrize("method, template, body", ID_ROUTES)
+def test_malformed_path_ids_are_json_404s(client, service_id, method, template, body):
     for bad in MALFORMED_IDS:
-        response = client.open(template.format(id=bad), method=method, json={})
+        response = client.open(template.format(id=bad, sid=service_id), method=method, json=body)
         assert_error_shape(response)
         assert response.status_code in (404, 405), (bad, response.status_code)
     assert_tables_intact()
 
 
-@pytest.mark.parametrize("method, template", ID_ROUTES)
-def test_ids_in_range_that_name_nothing_are_404(client, method, template):
-    for unknown in ("1", "01", "9" * 16, str(2**53 - 1)):
-        assert_error_shape(client.open(template.format(id=unknown), method=method, json={}), 404)
+@pytest.mark.parametrize("method, template, body", ID_ROUTES)
+def test_ids_in_range_that_name_nothing_are_404(client, service_id, method, template, body):
+    for unknown in ("2", "02", "9" * 9, str(2**31 - 1), "9" * 16, str(2**53 - 1)):
+        response = client.open(template.format(id=unknown, sid=service_id), method=method, json=body)
+        assert_error_shape(response, 404)
 
 
 NAMES = [
@@ -66,7 +94,8 @@ def test_hostile_query_strings_on_a_read_are_400_or_ignored(client, query):
 @pytest.mark.parametrize("path", [
     "/<script>alert(1)</script>", "/%3Cscript%3E", "/%FF", "/%00", "/" + "a" * 5000, "/services/start/",
     "/metadata/business-attributes/%3Cscript%3E", "/metadata/business-attributes?cv-attribute=%3Cscript%3E",
-    "/server/status/%00", "//services//start", "/services/./start",
+    "/server/status/%00", "//services//start", "/services/./start", "/services//start", "/metadata//services/extensions",
+    "/metadata/services//extensions", "/services/1//end", "/healthz//",
 ])
 def test_unknown_and_hostile_paths_answer_json(client, path):
     for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
