@@ -92,8 +92,8 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import metadata, server, services
+    from app.api import docs, metadata, server, services
     app.url_map.converters["id"] = PositiveIdConverter
     prefix = base_path or None
-    for module in (server, metadata, services):
+    for module in (server, metadata, services, docs):
         app.register_blueprint(module.blueprint, url_prefix=prefix)

@@ -1,0 +1,241 @@
+"""What the OpenAPI document says of each endpoint: summary, parameters, body, answers, error codes.
+
+Keyed by Flask endpoint. Bodies and answers name components that app/openapi.py generates
+from the marshmallow schemas; the generic errors (malformed body, 413, 405, 404 for a
+malformed path ID, maintenance, database) are added there from what the route is.
+"""
+from dataclasses import dataclass, field
+
+BODY_CONTENT_TYPES = ("application/json", "text/plain")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    description: str
+    schema: object = None           # a component name, or a Schema Object dict
+    many: bool = False
+    headers: tuple = ()
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Operation:
+    tag: str
+    summary: str                    # str.format()ted with {kind}, {one} (singular), {status_prefix}
+    description: str = ""
+    answers: tuple = ()
+    body: str = None                # component name of the request body
+    body_required: bool = True
+    query: tuple = ()               # names in PARAMETERS
+    errors: dict = field(default_factory=dict)      # status -> error codes beyond the generic ones
+    rename: dict = field(default_factory=dict)      # path variable -> name shown (formatted like summary)
+    path_help: dict = field(default_factory=dict)   # path variable shown -> description
+
+
+TAGS = (
+    {"name": "Services", "description": "Start, read, complete and list customer services (SPEC §3)."},
+    {"name": "States", "description": "States of a service (SPEC §4)."},
+    {"name": "Tasks", "description": "Tasks of a service (SPEC §5)."},
+    {"name": "Extension values", "description": "Replace or edit extension values of a service, "
+                                                "state or task (SPEC §3.6)."},
+    {"name": "Extension schemas", "description": "Register, read and delete extension schemas (SPEC §6)."},
+    {"name": "Business attributes", "description": "The configured business attributes (SPEC §7)."},
+    {"name": "Server", "description": "Health, status and maintenance mode (SPEC §9)."},
+    {"name": "Documentation", "description": "This document and its browsable page."},
+)
+
+_FLAG = {"in": "query", "required": False, "schema": {"type": "boolean", "default": False}}
+_NAMES = {"in": "query", "required": False, "style": "form", "explode": False,
+          "schema": {"type": "array", "items": {"type": "string"}}}
+
+PARAMETERS = {
+    "active_states": {**_FLAG, "description": "Add `active_states`: the service's states not completed. "
+                                              "true or false (also 1/0, yes/no); anything else gives 400."},
+    "completed_states": {**_FLAG, "description": "Add `completed_states`. true or false."},
+    "active_tasks": {**_FLAG, "description": "Add `active_tasks`. true or false."},
+    "completed_tasks": {**_FLAG, "description": "Add `completed_tasks`. true or false."},
+    "extensions": {**_NAMES, "description": "Comma-separated extension names: each one's value is added as a "
+                                            "top-level key, in the order asked (a name with no value stored "
+                                            "is left out). Unknown names give 400 `UNKNOWN_EXTENSION`."},
+    "cv-attribute": {"in": "query", "required": False, "schema": {"type": "string"}, "example": "Service.type",
+                     "description": "`Resource.field` (e.g. `Service.type`, case-insensitive): answer with the "
+                                    "one attribute backing that field instead of the list; 404 when none does."},
+}
+
+PATH_PARAMETERS = {
+    "service_id": {"description": "The service's ID in decimal. A malformed, non-positive or out-of-range "
+                                  "ID gives 404, as an unknown one does.", "example": 5163085127681},
+    "customer_id": {"description": "The customer (at most 16 characters)."},
+    "contact_key": {"description": "The contact key of anonymous services (at most 64 characters)."},
+    "filename": {"description": "A file of the bundled Swagger UI."},
+}
+
+HEADERS = {
+    "Location": {"description": "Path of the created resource, under `[api] base_path`.",
+                 "schema": {"type": "string"}},
+    "Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
+}
+
+# Wording for properties that read the same in every schema; ("name", "input"|"output") wins.
+PROPERTY_DESCRIPTIONS = {
+    "customer_id": "The customer; at most 16 characters.",
+    "contact_key": "Contact key (e.g. a phone number); a service with no customer_id is anonymous. "
+                   "At most 64 characters.",
+    "session_id": "At most 32 characters.",
+    "interaction_id": "At most 50 characters.",
+    "disposition_desc": "At most 64 characters.",
+    "est_duration": "Estimated duration in seconds.",
+    "duration": "Completed timestamp minus started timestamp, in milliseconds; completed resources only.",
+    "application_id": "Integer (a decimal string is accepted on input).",
+    "resource_id": "Integer (a decimal string is accepted on input).",
+    ("timestamp", "input"): "ISO 8601 with `Z` or an offset (converted to UTC), with or without fractional "
+                            "seconds; no offset means UTC; 1970-01-01 to 9999-12-31. Absent: the server's "
+                            "current time.",
+    ("timestamp", "output"): "UTC, `YYYY-MM-DDTHH:mm:ss.SSSZ`.",
+    "started": "The start event: when, and its context fields.",
+    "completed": "The end event; present once completed.",
+    "service_id": "Snowflake-style 64-bit ID made by the server: a JSON number below 2^53 in the default "
+                  "ID layout, a decimal string in `[ids] layout = wide`.",
+    "state_id": "32-bit, numbered per service from 1 in start order.",
+    "task_id": "32-bit, numbered per service from 1 in start order.",
+    "previous_state_id": "The state this one followed (set by a transition).",
+    "active_states": "With `active_states=true`; states omit service_id here.",
+    "completed_states": "With `completed_states=true`.",
+    "active_tasks": "With `active_tasks=true`; tasks omit service_id here.",
+    "completed_tasks": "With `completed_tasks=true`.",
+}
+
+_ERRORS_OF_EVENTS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION")
+_READ_PARAMS = ("active_states", "completed_states", "active_tasks", "completed_tasks", "extensions")
+
+OPERATIONS = {
+    # --- server --------------------------------------------------------------------------
+    "server.healthz": Operation(
+        tag="Server", summary="Health check",
+        description="For nginx and load balancers: 200 when the database answers, else 503 with "
+                    "`{\"status\": \"database unavailable\"}`.",
+        answers=(Answer(200, "The database answers.", "Health"),
+                 Answer(503, "The database does not answer.", "Health")),
+    ),
+    "server.status": Operation(
+        tag="Server", summary="Server status",
+        description="Figures of the worker process that answered: with several gunicorn workers each "
+                    "keeps its own request counters since it started.",
+        answers=(Answer(200, "Status of this worker.", "ServerStatus"),),
+    ),
+    "server.set_mode": Operation(
+        tag="Server", summary="Switch maintenance mode",
+        description="Held in the database, so every worker on every host agrees within "
+                    "`[extensions] refresh_seconds`. In maintenance, service, state and task operations "
+                    "give 503 `MAINTENANCE`; extension schemas, business attributes and server routes work.",
+        body="ServerMode",
+        answers=(Answer(200, "The mode now in force.", "ServerModeAnswer"),),
+        errors={400: ("VALIDATION_ERROR",)},
+    ),
+    # --- extension schemas ---------------------------------------------------------------
+    "metadata.create_extension": Operation(
+        tag="Extension schemas", summary="Register a {one} extension schema",
+        description="Names start with a letter, then letters, digits or `_`, at most 26 characters, and "
+                    "are unique without regard to case. Attribute `length`, `mandatory` and `encrypt` "
+                    "accept the strings `\"10\"` / `\"true\"`. Usable through every worker within "
+                    "`[extensions] refresh_seconds`.",
+        body="ExtensionSchemaDefinition",
+        answers=(Answer(201, "Registered.", "ExtensionCreated", headers=("Location",)),),
+        errors={400: ("VALIDATION_ERROR", "RESERVED_NAME"), 409: ("EXTENSION_EXISTS",)},
+    ),
+    "metadata.list_extensions": Operation(
+        tag="Extension schemas", summary="List the {one} extension schemas",
+        answers=(Answer(200, "Every registered {one} extension schema, oldest first.", "ExtensionSchema",
+                        many=True),),
+    ),
+    "metadata.read_extension": Operation(
+        tag="Extension schemas", summary="Read a {one} extension schema",
+        answers=(Answer(200, "The schema; every attribute carries name, type, length, default (when set), "
+                             "mandatory, encrypt and unique.", "ExtensionSchema"),),
+        errors={404: ("EXTENSION_NOT_FOUND",)},
+        path_help={"name": "The extension's name (case-insensitive)."},
+    ),
+    "metadata.delete_extension": Operation(
+        tag="Extension schemas", summary="Delete a {one} extension schema and its values",
+        description="Drops the schema and every value stored under it, in one transaction.",
+        answers=(Answer(204, "Deleted."),),
+        errors={404: ("EXTENSION_NOT_FOUND",)},
+        path_help={"name": "The extension's name (case-insensitive)."},
+    ),
+    # --- business attributes -------------------------------------------------------------
+    "metadata.list_business_attributes": Operation(
+        tag="Business attributes", summary="List business attributes",
+        query=("cv-attribute",),
+        answers=(Answer(200, "Every configured attribute; with `cv-attribute`, the one backing that field.",
+                        {"anyOf": [{"type": "array",
+                                    "items": {"$ref": "#/components/schemas/BusinessAttributeDescription"}},
+                                   {"$ref": "#/components/schemas/BusinessAttributeDescription"}]}),),
+        errors={404: ("ATTRIBUTE_NOT_FOUND",)},
+    ),
+    "metadata.read_business_attribute": Operation(
+        tag="Business attributes", summary="Read a business attribute",
+        answers=(Answer(200, "The attribute, the fields it backs and its values.",
+                        "BusinessAttributeDescription"),),
+        errors={404: ("ATTRIBUTE_NOT_FOUND",)},
+        path_help={"name": "The attribute's name (case-insensitive)."},
+    ),
+    # --- services ------------------------------------------------------------------------
+    "services.start_service": Operation(
+        tag="Services", summary="Start a service",
+        description="One of `customer_id` / `contact_key` is required. Any key that is not a field of the "
+                    "event is an extension value. The service and all its extension records are stored "
+                    "in one transaction.",
+        body="ServiceStartEvent",
+        answers=(Answer(201, "Started.", "ServiceCreated", headers=("Location",)),),
+        errors={400: (*_ERRORS_OF_EVENTS, "MISSING_CONTACT"), 409: ("CONCURRENT_CHANGE",),
+                503: ("NO_WORKER_ID", "CLOCK_MOVED_BACKWARDS")},
+    ),
+    "services.read_service": Operation(
+        tag="Services", summary="Read a service",
+        query=_READ_PARAMS,
+        answers=(Answer(200, "The service.", "ServiceResource"),),
+        errors={400: ("INVALID_PARAMETER", "UNKNOWN_EXTENSION"), 404: ("SERVICE_NOT_FOUND",)},
+    ),
+    # --- documentation -------------------------------------------------------------------
+    "docs.openapi": Operation(
+        tag="Documentation", summary="This OpenAPI document",
+        answers=(Answer(200, "OpenAPI 3.1, built once per process.", {"type": "object"}),),
+    ),
+    "docs.page": Operation(
+        tag="Documentation", summary="Browsable API documentation",
+        answers=(Answer(200, "Swagger UI, served from the bundled files (no CDN).", {"type": "string"},
+                        content_type="text/html"),),
+    ),
+    "docs.asset": Operation(
+        tag="Documentation", summary="Files of the browsable documentation",
+        answers=(Answer(200, "The file.", {}, content_type="*/*"),),
+        errors={404: ("NOT_FOUND",)},
+    ),
+}
+
+
+def describe_api(settings):
+    """info.description: the conventions of SPEC §2 and the settings of this server that shape answers."""
+    api, ids = settings["api"], settings["ids"]
+    mode = settings["extensions"]["mode"]
+    return f"""\
+The Context Management Service API of Genesys Context Services 8.1: customer services, their
+states and tasks, and the extension values attached to them.
+
+**This server:** base path `{api['base_path'] or '/'}`; extensions mode `{mode}`; ID layout
+`{ids['layout']}` (service IDs sent as JSON {'strings' if ids['layout'] == 'wide' else 'numbers'});
+`map_names = {str(settings['business-attributes']['map_names']).lower()}`; bodies up to
+{api['max_body_bytes']} bytes; lists up to {api['max_list']} items.
+
+**Conventions.** A body is parsed as JSON whatever its Content-Type; duplicate keys, NaN and
+Infinity are refused. `null` on an optional field means the field is absent. Timestamps are
+answered in UTC as `YYYY-MM-DDTHH:mm:ss.SSSZ`. Absent values are left out of answers, never
+sent as null. Every 4xx/5xx answer has the body `{{"error": {{"http_method", "uri", "http_code",
+"error_code", "message", "fields"?}}}}`; `fields` appears for validation errors only. A 500 is a
+bug and carries no stack trace.
+
+**Extension values** are further top-level keys of events and resources, named after a
+registered extension (additionalProperties of those schemas).
+"""
