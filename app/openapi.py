@@ -74,10 +74,12 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
         spec.components.parameter(name, parameter["in"], {k: v for k, v in parameter.items() if k != "in"})
     for name, header in HEADERS.items():
         spec.components.header(name, header)
+    paths = _paths(url_map, refused_in_maintenance)
+    used = {tag for _, operations in paths for operation in operations.values() for tag in operation["tags"]}
     for tag in TAGS:
-        spec.tag(tag)
-
-    for path, operations in _paths(url_map, refused_in_maintenance):
+        if tag["name"] in used:
+            spec.tag(tag)
+    for path, operations in paths:
         spec.path(path=path, operations=operations)
 
     document = spec.to_dict()

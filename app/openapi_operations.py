@@ -34,14 +34,14 @@ class Operation:
 
 
 TAGS = (
-    {"name": "Services", "description": "Start, read, complete and list customer services (SPEC §3)."},
-    {"name": "States", "description": "States of a service (SPEC §4)."},
-    {"name": "Tasks", "description": "Tasks of a service (SPEC §5)."},
+    {"name": "Services", "description": "Start, read, complete and list customer services."},
+    {"name": "States", "description": "States of a service."},
+    {"name": "Tasks", "description": "Tasks of a service."},
     {"name": "Extension values", "description": "Replace or edit extension values of a service, "
-                                                "state or task (SPEC §3.6)."},
-    {"name": "Extension schemas", "description": "Register, read and delete extension schemas (SPEC §6)."},
-    {"name": "Business attributes", "description": "The configured business attributes (SPEC §7)."},
-    {"name": "Server", "description": "Health, status and maintenance mode (SPEC §9)."},
+                                                "state or task."},
+    {"name": "Extension schemas", "description": "Register, read and delete extension schemas."},
+    {"name": "Business attributes", "description": "The configured business attributes."},
+    {"name": "Server", "description": "Health, status and maintenance mode."},
     {"name": "Documentation", "description": "This document and its browsable page."},
 )
 
