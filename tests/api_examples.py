@@ -1,0 +1,229 @@
+"""Real request/answer pairs for docs/API.md, recorded through the Flask test client, and its generated tables.
+
+    python -m tests.api_examples            # exit 1 when docs/API.md is not what a run gives now
+    python -m tests.api_examples --write    # rewrite the generated parts of docs/API.md
+
+docs/API.md holds `<!-- example: KEY -->` ... `<!-- /example -->` blocks and
+`<!-- generated: NAME -->` ... `<!-- /generated -->` tables; everything else in it is prose
+that this module leaves alone. Service IDs and the figures of /server/status differ from run
+to run; `normalise` sets them aside when a test compares the file with a new run.
+"""
+import http
+import json
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app import create_app
+from app.config import SCHEMA, build_settings
+from schemas.errors import ERROR_CODES
+from tests.vendor import EXTENSION_SCHEMAS, START_EXAMPLE_WITH_TRAILING_COMMAS, start_example
+
+API_MD = Path(__file__).resolve().parent.parent / "docs" / "API.md"
+SHOWN_HEADERS = ("Location", "Allow", "Retry-After")
+# The configuration the examples run under: the defaults, plus two business attributes.
+CONFIG = {
+    "business-attributes": {"Service.type": "ServiceType", "*.disposition": "Outcome"},
+    "attribute:ServiceType": {"Sales": "100, Sales call", "Support": "200, Support call"},
+    "attribute:Outcome": {"Resolved": "10, Resolved", "Escalated": "11, Escalated"},
+}
+# Options that change what the API answers, for the generated table.
+API_OPTIONS = (("api", "base_path"), ("api", "max_body_bytes"), ("api", "max_list"), ("extensions", "mode"),
+               ("extensions", "refresh_seconds"), ("ids", "layout"), ("ids", "max_clock_skew_ms"),
+               ("business-attributes", "map_names"))
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str                        # the example's name in docs/API.md; None: a step not shown
+    method: str
+    url: str                        # may name values saved by earlier steps: {service_id}
+    body: object = None             # dict: sent as JSON; str: sent as is, as text/plain
+    save: dict = field(default_factory=dict)    # saved name -> key of the answer
+    answer_shown: bool = True       # False: status and headers only (large or non-JSON answers)
+
+
+@dataclass(frozen=True)
+class Example:
+    step: Step
+    url: str
+    status: int
+    headers: dict
+    answer: object
+    error_code: str = None
+
+    def render(self):
+        lines = ["```http", f"{self.step.method} {self.url}"]
+        if isinstance(self.step.body, str):
+            lines += ["Content-Type: text/plain", "", self.step.body]
+        elif self.step.body is not None:
+            lines += ["Content-Type: application/json", "", json.dumps(self.step.body, indent=2, ensure_ascii=False)]
+        lines += ["```", "", "```http", f"HTTP/1.1 {self.status} {http.HTTPStatus(self.status).phrase}"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        if self.answer is not None:
+            lines += ["", self.answer if isinstance(self.answer, str) else
+                      json.dumps(self.answer, indent=2, ensure_ascii=False)]
+        lines.append("```")
+        return "\n".join(lines)
+
+
+def scenario():
+    """The steps, in order; each later one may use what earlier ones saved."""
+    coupon, satisfaction, related_offers = EXTENSION_SCHEMAS
+    return [
+        # Extension schemas
+        Step("create_extension", "POST", "/metadata/services/extensions", coupon),
+        Step(None, "POST", "/metadata/services/extensions", satisfaction),
+        Step("create_extension-multi", "POST", "/metadata/services/extensions", related_offers),
+        Step("create_extension-exists", "POST", "/metadata/services/extensions",
+             {**coupon, "name": "COUPON"}),
+        Step("create_extension-invalid", "POST", "/metadata/services/extensions",
+             {"name": "9lives", "type": "single-valued", "attributes": [{"name": "x", "type": "text"}]}),
+        Step("list_extensions", "GET", "/metadata/services/extensions"),
+        Step("read_extension", "GET", "/metadata/services/extensions/relatedoffers"),
+        # Services
+        Step("start_service", "POST", "/services/start", start_example(), save={"service_id": "service_id"}),
+        Step("start_service-anonymous", "POST", "/services/start",
+             {"contact_key": "+33123456789", "service_type": "Support", "timestamp": "2026-03-02T09:15:00+01:00",
+              "session_id": "S-2201"}, save={"anonymous_id": "service_id"}),
+        Step("start_service-missing-contact", "POST", "/services/start", {"service_type": 100}),
+        Step("start_service-invalid", "POST", "/services/start",
+             {"customer_id": "c-1", "service_type": "Billing", "est_duration": -5,
+              "coupon": {"coupon_name": 15}}),
+        Step("start_service-trailing-commas", "POST", "/services/start", START_EXAMPLE_WITH_TRAILING_COMMAS),
+        Step("read_service", "GET", "/services/{service_id}?extensions=coupon,satisfaction,relatedOffers"),
+        Step("read_service-flags", "GET",
+             "/services/{anonymous_id}?active_states=true&completed_states=true"),
+        Step("read_service-unknown", "GET", "/services/1"),
+        # Business attributes
+        Step("list_business_attributes", "GET", "/metadata/business-attributes"),
+        Step("list_business_attributes-cv", "GET", "/metadata/business-attributes?cv-attribute=State.disposition"),
+        Step("read_business_attribute", "GET", "/metadata/business-attributes/servicetype"),
+        # Server
+        Step("healthz", "GET", "/healthz"),
+        Step("status", "GET", "/server/status"),
+        Step("set_mode", "POST", "/server/mode", {"mode": "maintenance"}),
+        Step("set_mode-refused", "POST", "/services/start", {"customer_id": "c-1", "service_type": 100}),
+        Step(None, "POST", "/server/mode", {"mode": "production"}),
+        Step("wrong_method", "DELETE", "/services/{service_id}"),
+        # Last, as it removes what the reads above show.
+        Step("delete_extension", "DELETE", "/metadata/services/extensions/coupon"),
+        # This document and its page
+        Step("openapi", "GET", "/openapi.json", answer_shown=False),
+        Step("page", "GET", "/docs", answer_shown=False),
+        Step("asset", "GET", "/docs/swagger-ui.css", answer_shown=False),
+    ]
+
+
+def record(client):
+    """[Example] of every step, run in order through `client`."""
+    saved, examples = {}, []
+    for step in scenario():
+        url = step.url.format(**saved)
+        kwargs = {"data": step.body, "content_type": "text/plain"} if isinstance(step.body, str) \
+            else {"json": step.body} if step.body is not None else {}
+        response = client.open(url, method=step.method, **kwargs)
+        answer = response.get_json(silent=True) if response.mimetype == "application/json" else None
+        for name, key in step.save.items():
+            saved[name] = answer[key]
+        error_code = answer["error"]["error_code"] if isinstance(answer, dict) and "error" in answer else None
+        headers = {name: response.headers[name] for name in SHOWN_HEADERS if name in response.headers}
+        if "Allow" in headers:      # Werkzeug lists a set: its order changes from process to process
+            headers["Allow"] = ", ".join(sorted(item.strip() for item in headers["Allow"].split(",")))
+        if not step.answer_shown:
+            headers["Content-Type"] = response.headers["Content-Type"]
+        examples.append(Example(step, url, response.status_code, headers,
+                                answer if step.answer_shown else None, error_code))
+    return examples
+
+
+def example_client(database_path):
+    raw = {**CONFIG, "database": {"url": f"sqlite:///{database_path}"}}
+    return create_app(build_settings(raw, source="<examples>")).test_client()
+
+
+# --- the generated tables ---------------------------------------------------------------
+
+def routes_table(document):
+    rows = ["| Method | Path | Operation |", "|---|---|---|"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            rows.append(f"| {method.upper()} | `{path}` | {operation['summary']} |")
+    return "\n".join(rows)
+
+
+def error_codes_table():
+    rows = ["| error_code | HTTP | When |", "|---|---|---|"]
+    for code, (status, meaning) in sorted(ERROR_CODES.items(), key=lambda item: (item[1][0], item[0])):
+        rows.append(f"| `{code}` | {status} | {meaning} |")
+    return "\n".join(rows)
+
+
+def options_table():
+    rows = ["| Option | Default | Effect |", "|---|---|---|"]
+    for section, name in API_OPTIONS:
+        option = SCHEMA[section][name]
+        default = str(option.default).lower() if isinstance(option.default, bool) else option.default
+        rows.append(f"| `[{section}] {name}` | `{default}` | {option.help} |")
+    return "\n".join(rows)
+
+
+# --- docs/API.md ------------------------------------------------------------------------
+
+_EXAMPLE = re.compile(r"(<!-- example: ([\w-]+) -->\n).*?(<!-- /example -->)", re.S)
+_GENERATED = re.compile(r"(<!-- generated: ([\w-]+) -->\n).*?(<!-- /generated -->)", re.S)
+
+
+def rewrite(text, examples, document):
+    """text with every example block and generated table filled from this run."""
+    by_key = {example.step.key: example for example in examples if example.step.key}
+    tables = {"routes": routes_table(document), "error-codes": error_codes_table(), "options": options_table()}
+
+    def example_block(match):
+        return f"{match[1]}{by_key[match[2]].render()}\n{match[3]}"
+
+    def generated_block(match):
+        return f"{match[1]}{tables[match[2]]}\n{match[3]}"
+
+    return _GENERATED.sub(generated_block, _EXAMPLE.sub(example_block, text))
+
+
+def example_keys(text):
+    """The KEY of every example block of text, in order."""
+    return [key for _, key, _ in _EXAMPLE.findall(text)]
+
+
+_VOLATILE = [
+    (re.compile(r'"(rss_bytes|vms_bytes|peak_rss_bytes|pid)": \d+'), r'"\1": <n>'),
+    (re.compile(r'"(started|system_time|last_request)": "[^"]*"'), r'"\1": "<time>"'),
+]
+
+
+def normalise(text):
+    """text with what differs between runs replaced: service IDs (numbered by first appearance) and status figures."""
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    ids = {}
+    return re.sub(r"\b[0-9]{10,20}\b", lambda match: ids.setdefault(match[0], f"<id{len(ids) + 1}>"), text)
+
+
+def main(argv):
+    with tempfile.TemporaryDirectory() as directory:
+        client = example_client(Path(directory) / "examples.db")
+        examples = record(client)
+        document = client.get("/openapi.json").get_json()
+    current = API_MD.read_text()
+    fresh = rewrite(current, examples, document)
+    if "--write" in argv:
+        API_MD.write_text(fresh)
+        return 0
+    if normalise(fresh) != normalise(current):
+        print(f"{API_MD} is out of date: run python -m tests.api_examples --write", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
