@@ -24,5 +24,6 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Build leftovers only: var/ holds the default SQLite database, which is data, not build output.
 clean:
-	rm -rf $(VENV) var *.egg-info
+	rm -rf $(VENV) *.egg-info
