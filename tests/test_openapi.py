@@ -61,7 +61,7 @@ def test_every_route_is_documented(configured):
             path = documented_path_for(document, url)
             if path is None or method.lower() not in document["paths"][path]:
                 missing.append(f"{method} {rule.rule} (as {url})")
-    assert not missing, "routes missing from app/openapi_operations.py:\n" + "\n".join(missing)
+    assert not missing, "routes missing from app/openapi/operations.py:\n" + "\n".join(missing)
 
 
 def test_every_documented_operation_is_a_route(configured):

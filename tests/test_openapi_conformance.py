@@ -108,8 +108,9 @@ def test_bodies_are_read_exactly_where_documented(new_world):
             faults.append(f"{method.upper()} {path}: {fault}")
         if "requestBody" in operation:
             response = probe(world, path, method, data=b" " * (SMALL_LIMIT + 1))
-            if response.status_code != 413 or (fault := documented(operation, response)):
-                faults.append(f"{method.upper()} {path}: oversized body gave {response.status_code}")
+            fault = documented(operation, response)
+            if response.status_code != 413 or fault:
+                faults.append(f"{method.upper()} {path}: oversized body gave {response.status_code} {fault}")
     assert not faults, "\n".join(faults)
 
 
@@ -120,9 +121,9 @@ def test_an_unknown_service_gives_a_documented_404(new_world):
         if "{service_id}" not in path:
             continue
         response = probe(world, path, method, service_id=1, json={})
-        if response.status_code != 404 or (fault := documented(operation, response)):
-            faults.append(f"{method.upper()} {path}: {response.status_code} "
-                          f"{response.get_data(as_text=True)[:200]}")
+        fault = documented(operation, response)
+        if response.status_code != 404 or fault:
+            faults.append(f"{method.upper()} {path}: {response.status_code} {fault}")
     assert not faults, "\n".join(faults)
 
 

@@ -1,8 +1,8 @@
 """What the OpenAPI document says of each endpoint: summary, parameters, body, answers, error codes.
 
-Keyed by Flask endpoint. Bodies and answers name components that app/openapi.py generates
-from the marshmallow schemas; the generic errors (malformed body, 413, 405, 404 for a
-malformed path ID, maintenance, database) are added there from what the route is.
+Keyed by Flask endpoint. Bodies and answers name components generated from the marshmallow
+schemas (components.py); the generic errors (malformed body, 413, 405, 404 for a malformed
+path ID, maintenance, database) are added by paths.py from what the route is.
 """
 from dataclasses import dataclass, field
 
