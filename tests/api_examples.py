@@ -165,8 +165,8 @@ def options_table():
     rows = ["| Option | Default | Effect |", "|---|---|---|"]
     for section, name in API_OPTIONS:
         option = SCHEMA[section][name]
-        default = str(option.default).lower() if isinstance(option.default, bool) else option.default
-        rows.append(f"| `[{section}] {name}` | `{default}` | {option.help} |")
+        default = str(option.default).lower() if isinstance(option.default, bool) else str(option.default)
+        rows.append(f"| `[{section}] {name}` | {f'`{default}`' if default else '(empty)'} | {option.help} |")
     return "\n".join(rows)
 
 
