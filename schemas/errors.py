@@ -37,9 +37,25 @@ ERROR_CODES = {
     "RESERVED_NAME": (400, "An extension schema named like a core field of that resource's events."),
     "INVALID_PARAMETER": (400, "A query parameter has a value the operation cannot use (flags, limit, "
                                "offset, started_from/started_to, type filters)."),
+    "ALREADY_COMPLETED": (400, "Completing a service, state or task that is completed already (or a "
+                               "transition from a completed state)."),
+    "SERVICE_COMPLETED": (400, "Starting a state or a task in a completed service."),
+    "TIMESTAMP_BEFORE_START": (400, "An end event's `timestamp` is earlier than the start of something it "
+                                    "completes; the message names the earliest accepted time."),
+    "UNKNOWN_STATE": (400, "A `state_id` in a body (`previous_state_id`, a task's `state_id`, a transition's "
+                           "`from.state_id`) names no state of the service."),
+    "STATE_NOT_ACTIVE": (400, "A task started in a completed state."),
+    "TOO_MANY": (400, "The service has used every state_id or task_id (2^31 - 1)."),
+    "NO_UNIQUE_ATTRIBUTES": (400, "A by-unique form on an extension that is not multi-valued with unique "
+                                  "attributes."),
+    "MISSING_UNIQUE_ATTRIBUTES": (400, "A by-unique body that does not hold every attribute of one unique "
+                                       "constraint."),
     "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
     "NOT_FOUND": (404, "No route matches the path, or a path ID is not a positive integer in range."),
     "SERVICE_NOT_FOUND": (404, "No service has this service_id."),
+    "STATE_NOT_FOUND": (404, "The service has no state with this state_id."),
+    "TASK_NOT_FOUND": (404, "The service has no task with this task_id."),
+    "RECORD_NOT_FOUND": (404, "No record of the extension value has the unique attribute values sent."),
     "EXTENSION_NOT_FOUND": (404, "No extension schema of that resource has this name."),
     "ATTRIBUTE_NOT_FOUND": (404, "No business attribute has this name, or none backs the field asked "
                                  "for with `cv-attribute`."),
@@ -49,6 +65,8 @@ ERROR_CODES = {
                               "ignore case)."),
     "CONCURRENT_CHANGE": (409, "An extension schema was deleted by another request while the values "
                                "were being stored; nothing was stored, send the request again."),
+    "UNIQUE_CONFLICT": (409, "Two records of one multi-valued extension on one owner would share their "
+                             "unique attribute values."),
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than `[api] max_body_bytes`."),
     "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
     "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "

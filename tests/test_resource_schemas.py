@@ -151,3 +151,53 @@ def test_maintenance_answer_fits(client):
     client.post("/server/mode", json={"mode": "maintenance"})
     check(client, "ErrorResponse", client.post("/services/start", json={"customer_id": "c", "service_type": 1}),
           503)
+
+
+# --- states, tasks, completion, lists ----------------------------------------------------
+
+NOTE = {"name": "note", "type": "multi-valued", "attributes": [{"name": "text", "type": "string"}],
+        "unique": ["text"]}
+
+
+def test_states_tasks_and_completed_services_fit(client):
+    register_vendor_extensions(client)
+    for kind in ("states", "tasks"):
+        assert client.post(f"/metadata/{kind}/extensions", json=NOTE).status_code == 201
+    service_id = start(client, {**start_example(), "customer_id": "c1"})["service_id"]
+    service = f"/services/{service_id}"
+    check(client, "StateCreated", client.post(f"{service}/states/start", json={
+        "state_type": 1, "interaction_id": "i", "note": [{"text": "a"}]}), 201)
+    check(client, "TaskCreated", client.post(f"{service}/tasks/start", json={"task_type": 2, "state_id": 1}), 201)
+    check(client, "TaskCreated", client.post(f"{service}/tasks/start", json={"task_type": 3}), 201)
+    check(client, "StateCreated", client.post(f"{service}/states/transition", json={
+        "from": {"state_id": 1, "disposition": 4}, "to": {"state_type": 2}}), 201)
+    check(client, "TaskResource", client.post(f"{service}/tasks/2/end?extensions=note", json={
+        "note": [{"text": "done"}], "disposition_desc": "ok"}), 200, extensions=["note"])
+    check(client, "StateResource", client.get(f"{service}/states/1?active_tasks=true&completed_tasks=true"
+                                              "&extensions=note"), 200, extensions=["note"])
+    check(client, "StateResource", client.get(f"{service}/states?completed_tasks=true"), 200, many=True)
+    check(client, "TaskResource", client.get(f"{service}/tasks?extensions=note"), 200, many=True,
+          extensions=["note"])
+    check(client, "ServiceResource", client.get(f"{service}?{ALL_FLAGS}"), 200)
+    check(client, "ServiceResource", client.post(f"{service}/end?{ALL_FLAGS}&extensions=coupon", json={
+        "disposition": 5, "coupon": {"coupon_name": "X"}}), 200, extensions=["coupon"])
+    check(client, "StateResource", client.get(f"{service}/states/2"), 200)
+    check(client, "ServiceResource", client.get(f"/customers/c1/services?{ALL_FLAGS}"), 200, many=True)
+
+
+def test_lists_and_association_fit(client):
+    start(client, {"contact_key": "k", "service_type": 1})
+    anonymous = check(client, "ServiceResource", client.get("/services/anonymous/k/active"), 200, many=True)
+    service_id = anonymous[0]["service_id"]
+    check(client, "ServiceResource", client.post(f"/customers/c2/services/{service_id}",
+                                                 json={"media_type": 3}), 200)
+    check(client, "ServiceResource", client.get("/customers/c2/services/active?limit=5"), 200, many=True)
+    assert client.get("/services/anonymous/k").get_json() == []
+
+
+def test_extension_value_answers_fit(client):
+    register_vendor_extensions(client)
+    service_id = start(client, start_example())["service_id"]
+    response = client.put(f"/services/{service_id}/extensions/relatedOffers", json=[{"offer_name": "a"}])
+    assert response.status_code == 200
+    assert_matches_component(fetch_document(client), "ExtensionValue", response.get_json())

@@ -58,9 +58,24 @@ PARAMETERS = {
     "extensions": {**_NAMES, "description": "Comma-separated extension names: each one's value is added as a "
                                             "top-level key, in the order asked (a name with no value stored "
                                             "is left out). Unknown names give 400 `UNKNOWN_EXTENSION`."},
+    "state_types": {**_NAMES, "description": "Comma-separated state types (DB IDs, or value names where a "
+                                             "business attribute backs `State.type`); only states of these "
+                                             "types. An unknown one gives 400."},
+    "task_types": {**_NAMES, "description": "Comma-separated task types (DB IDs or names); only tasks of these "
+                                            "types."},
+    "state_id": {"in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+                 "description": "Only the tasks started in this state."},
     "cv-attribute": {"in": "query", "required": False, "schema": {"type": "string"}, "example": "Service.type",
                      "description": "`Resource.field` (e.g. `Service.type`, case-insensitive): answer with the "
                                     "one attribute backing that field instead of the list; 404 when none does."},
+}
+
+# Descriptions of the query parameters generated from schemas/queries.py.
+QUERY_HELP = {
+    "started_from": "Only services started at or after this time (inclusive); ISO 8601 as in bodies.",
+    "started_to": "Only services started before this time (exclusive).",
+    "limit": "At most this many items: 0 to `[api] max_list` (default and maximum 1000); more is 400.",
+    "offset": "Skip this many items first (default 0).",
 }
 
 PATH_PARAMETERS = {
@@ -109,6 +124,10 @@ PROPERTY_DESCRIPTIONS = {
 
 _ERRORS_OF_EVENTS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION")
 _READ_PARAMS = ("active_states", "completed_states", "active_tasks", "completed_tasks", "extensions")
+_WINDOW = ("started_from", "started_to", "limit", "offset")
+_READ_ERRORS = ("INVALID_PARAMETER", "UNKNOWN_EXTENSION")
+_NUMBER = {"state_id": "The state's number within the service.", "task_id": "The task's number within the service."}
+_VALUE_PATH = {"name": "The extension's name (case-insensitive)."}
 
 OPERATIONS = {
     # --- server --------------------------------------------------------------------------
@@ -163,6 +182,154 @@ OPERATIONS = {
         answers=(Answer(204, "Deleted."),),
         errors={404: ("EXTENSION_NOT_FOUND",)},
         path_help={"name": "The extension's name (case-insensitive)."},
+    ),
+    "services.complete_service": Operation(
+        tag="Services", summary="Complete a service",
+        description="Body (optional): a Service End Event. Extension values sent replace that extension's "
+                    "value wholesale. Still-active states and tasks of the service complete with it, at the "
+                    "same time. A `timestamp` earlier than a start of what completes is 400; none means "
+                    "the server's time (never earlier than the latest start). The query parameters shape the "
+                    "answer as for a read.",
+        body="ServiceEndEvent", body_required=False, query=_READ_PARAMS,
+        answers=(Answer(200, "The completed service.", "ServiceResource"),),
+        errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
+                404: ("SERVICE_NOT_FOUND",), 409: ("CONCURRENT_CHANGE",)},
+    ),
+    "services.associate_service": Operation(
+        tag="Services", summary="Associate a service with a customer",
+        description="Attaches an anonymous service to the customer, or moves a service to another one (last "
+                    "write wins). Body (optional): start-event fields to update (`service_type`, "
+                    "`est_duration`, `disposition`, `disposition_desc`, context fields, merged into `started`) "
+                    "and extension values (each replaces that extension's value). The contact key is kept; a "
+                    "`timestamp` is accepted and not stored.",
+        body="ServiceUpdateEvent", body_required=False, query=_READ_PARAMS,
+        answers=(Answer(200, "The service, now the customer's.", "ServiceResource"),),
+        errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS), 404: ("SERVICE_NOT_FOUND",),
+                409: ("CONCURRENT_CHANGE",)},
+    ),
+    "services.list_customer_services": Operation(
+        tag="Services", summary="List a customer's {status_prefix}services",
+        description="Newest start first. `started_from` is inclusive, `started_to` exclusive.",
+        query=(*_READ_PARAMS, *_WINDOW),
+        answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
+        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
+    ),
+    "services.list_anonymous_services": Operation(
+        tag="Services", summary="List the {status_prefix}anonymous services of a contact key",
+        description="Only services with no customer: a service associated with a customer no longer appears "
+                    "here. Newest start first.",
+        query=(*_READ_PARAMS, *_WINDOW),
+        answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
+        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
+    ),
+    # --- states --------------------------------------------------------------------------
+    "states.start_state": Operation(
+        tag="States", summary="Start a state",
+        description="Body: a State Start Event. States are numbered per service from 1. `previous_state_id` "
+                    "must name a state of this service.",
+        body="StateStartEvent",
+        answers=(Answer(201, "Started.", "StateCreated", headers=("Location",)),),
+        errors={400: (*_ERRORS_OF_EVENTS, "SERVICE_COMPLETED", "UNKNOWN_STATE", "TOO_MANY"),
+                404: ("SERVICE_NOT_FOUND",), 409: ("CONCURRENT_CHANGE",)},
+    ),
+    "states.transition": Operation(
+        tag="States", summary="Complete one state and start the next",
+        description="`from` names the state to complete (with its `disposition`), `to` the state to start; "
+                    "shared context fields go to both. One transaction: the new state starts when the old "
+                    "one completes, with `previous_state_id` set. Extension values belong to the new state.",
+        body="StateTransitionEvent",
+        answers=(Answer(201, "The new state.", "StateCreated", headers=("Location",)),),
+        errors={400: (*_ERRORS_OF_EVENTS, "SERVICE_COMPLETED", "UNKNOWN_STATE", "ALREADY_COMPLETED",
+                      "TIMESTAMP_BEFORE_START", "TOO_MANY"),
+                404: ("SERVICE_NOT_FOUND",), 409: ("CONCURRENT_CHANGE",)},
+    ),
+    "states.end_state": Operation(
+        tag="States", summary="Complete a state",
+        description="Body (optional): a State End Event. Its active tasks complete with it.",
+        body="StateEndEvent", body_required=False, query=_READ_PARAMS,
+        answers=(Answer(200, "The completed state.", "StateResource"),),
+        errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
+                404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND"), 409: ("CONCURRENT_CHANGE",)},
+        path_help=_NUMBER,
+    ),
+    "states.list_states": Operation(
+        tag="States", summary="List the {status_prefix}states of a service",
+        description="In start order. `active_tasks` / `completed_tasks` nest the tasks started in each state.",
+        query=(*_READ_PARAMS, "state_types"),
+        answers=(Answer(200, "The states (an empty array when none).", "StateResource", many=True),),
+        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
+    ),
+    "states.read_state": Operation(
+        tag="States", summary="Read a state",
+        query=_READ_PARAMS,
+        answers=(Answer(200, "The state.", "StateResource"),),
+        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND")},
+        path_help=_NUMBER,
+    ),
+    # --- tasks ---------------------------------------------------------------------------
+    "tasks.start_task": Operation(
+        tag="Tasks", summary="Start a task",
+        description="Body: a Task Start Event. A `state_id` must name an active state of this service.",
+        body="TaskStartEvent",
+        answers=(Answer(201, "Started.", "TaskCreated", headers=("Location",)),),
+        errors={400: (*_ERRORS_OF_EVENTS, "SERVICE_COMPLETED", "UNKNOWN_STATE", "STATE_NOT_ACTIVE", "TOO_MANY"),
+                404: ("SERVICE_NOT_FOUND",), 409: ("CONCURRENT_CHANGE",)},
+    ),
+    "tasks.end_task": Operation(
+        tag="Tasks", summary="Complete a task",
+        body="TaskEndEvent", body_required=False, query=("extensions",),
+        answers=(Answer(200, "The completed task.", "TaskResource"),),
+        errors={400: (*_ERRORS_OF_EVENTS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
+                404: ("SERVICE_NOT_FOUND", "TASK_NOT_FOUND"), 409: ("CONCURRENT_CHANGE",)},
+        path_help=_NUMBER,
+    ),
+    "tasks.list_tasks": Operation(
+        tag="Tasks", summary="List the {status_prefix}tasks of a service",
+        description="In start order.",
+        query=("extensions", "state_id", "task_types"),
+        answers=(Answer(200, "The tasks (an empty array when none).", "TaskResource", many=True),),
+        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
+    ),
+    "tasks.read_task": Operation(
+        tag="Tasks", summary="Read a task",
+        query=("extensions",),
+        answers=(Answer(200, "The task.", "TaskResource"),),
+        errors={400: ("UNKNOWN_EXTENSION",), 404: ("SERVICE_NOT_FOUND", "TASK_NOT_FOUND")},
+        path_help=_NUMBER,
+    ),
+    # --- extension values ----------------------------------------------------------------
+    "extension_values.replace_value": Operation(
+        tag="Extension values", summary="Replace a {one} extension value",
+        description="The body is the whole new value: an object for a single-valued extension, an array of "
+                    "objects for a multi-valued one. Values may be written on completed resources.",
+        body="ExtensionValue", rename={"number": "{one}_id"},
+        answers=(Answer(200, "The value now stored.", "ExtensionValue"),),
+        errors={400: ("VALIDATION_ERROR",), 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND", "TASK_NOT_FOUND",
+                                                  "EXTENSION_NOT_FOUND"),
+                409: ("CONCURRENT_CHANGE", "UNIQUE_CONFLICT")},
+        path_help={**_VALUE_PATH, **_NUMBER},
+    ),
+    "extension_values.update_record": Operation(
+        tag="Extension values", summary="Update one record of a {one} extension value, picked by its unique attributes",
+        description="The body is one record: its unique attributes pick the record, the other attributes "
+                    "sent overwrite the record's, those not sent keep their values. Only for multi-valued "
+                    "extensions with unique attributes.",
+        body="ExtensionRecord", rename={"number": "{one}_id"},
+        answers=(Answer(204, "Updated."),),
+        errors={400: ("VALIDATION_ERROR", "NO_UNIQUE_ATTRIBUTES", "MISSING_UNIQUE_ATTRIBUTES"),
+                404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND", "TASK_NOT_FOUND", "EXTENSION_NOT_FOUND",
+                      "RECORD_NOT_FOUND")},
+        path_help={**_VALUE_PATH, **_NUMBER},
+    ),
+    "extension_values.delete_record": Operation(
+        tag="Extension values", summary="Delete one record of a {one} extension value, picked by its unique attributes",
+        description="The body holds only the unique attributes of the record to drop.",
+        body="ExtensionRecord", rename={"number": "{one}_id"},
+        answers=(Answer(204, "Deleted."),),
+        errors={400: ("VALIDATION_ERROR", "NO_UNIQUE_ATTRIBUTES", "MISSING_UNIQUE_ATTRIBUTES"),
+                404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND", "TASK_NOT_FOUND", "EXTENSION_NOT_FOUND",
+                      "RECORD_NOT_FOUND")},
+        path_help={**_VALUE_PATH, **_NUMBER},
     ),
     # --- business attributes -------------------------------------------------------------
     "metadata.list_business_attributes": Operation(
