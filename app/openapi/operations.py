@@ -124,6 +124,7 @@ PROPERTY_DESCRIPTIONS = {
 
 _ERRORS_OF_EVENTS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION")
 _READ_PARAMS = ("active_states", "completed_states", "active_tasks", "completed_tasks", "extensions")
+_STATE_READ_PARAMS = ("active_tasks", "completed_tasks", "extensions")
 _WINDOW = ("started_from", "started_to", "limit", "offset")
 _READ_ERRORS = ("INVALID_PARAMETER", "UNKNOWN_EXTENSION")
 _NUMBER = {"state_id": "The state's number within the service.", "task_id": "The task's number within the service."}
@@ -246,7 +247,7 @@ OPERATIONS = {
     "states.end_state": Operation(
         tag="States", summary="Complete a state",
         description="Body (optional): a State End Event. Its active tasks complete with it.",
-        body="StateEndEvent", body_required=False, query=_READ_PARAMS,
+        body="StateEndEvent", body_required=False, query=_STATE_READ_PARAMS,
         answers=(Answer(200, "The completed state.", "StateResource"),),
         errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
                 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND"), 409: ("CONCURRENT_CHANGE",)},
@@ -255,13 +256,13 @@ OPERATIONS = {
     "states.list_states": Operation(
         tag="States", summary="List the {status_prefix}states of a service",
         description="In start order. `active_tasks` / `completed_tasks` nest the tasks started in each state.",
-        query=(*_READ_PARAMS, "state_types"),
+        query=(*_STATE_READ_PARAMS, "state_types"),
         answers=(Answer(200, "The states (an empty array when none).", "StateResource", many=True),),
         errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
     ),
     "states.read_state": Operation(
         tag="States", summary="Read a state",
-        query=_READ_PARAMS,
+        query=_STATE_READ_PARAMS,
         answers=(Answer(200, "The state.", "StateResource"),),
         errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND")},
         path_help=_NUMBER,
