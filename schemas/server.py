@@ -1,9 +1,54 @@
-"""Bodies of the server routes (SPEC §9)."""
+"""Bodies of the server routes (SPEC §9): the mode switch, and what status and health answer."""
 import marshmallow as ma
+
+from schemas.resources import Resource, StrictInteger, UtcTimestamp
+
+MODES = ("production", "maintenance")
 
 
 class ServerModeSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(("production", "maintenance")))
+    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(MODES))
+
+
+class ServerModeAnswer(Resource):
+    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(MODES))
+
+
+class Health(Resource):
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(("ok", "database unavailable")))
+
+
+class ServerMemory(Resource):
+    rss_bytes = StrictInteger(required=True)
+    vms_bytes = StrictInteger(required=True)
+    peak_rss_bytes = StrictInteger(required=True)
+
+
+class ServerDatabase(Resource):
+    kind = ma.fields.String(required=True, metadata={"description": "sqlite or mysql"})
+    answers = ma.fields.Boolean(required=True)
+
+
+class ServerWorker(Resource):
+    pid = StrictInteger(required=True)
+    worker_id = StrictInteger(required=True, allow_none=True,
+                              metadata={"description": "the leased worker ID; null while none is held"})
+
+
+class ServerStatus(Resource):
+    """Figures of the worker process that answered: each gunicorn worker counts its own requests."""
+    version = ma.fields.String(required=True)
+    mode = ma.fields.String(required=True, validate=ma.validate.OneOf((*MODES, "unknown")),
+                            metadata={"description": "unknown while the database does not answer"})
+    started = UtcTimestamp(required=True, metadata={"description": "when this worker process started"})
+    system_time = UtcTimestamp(required=True)
+    last_request = UtcTimestamp(metadata={"description": "before this one; absent on the first"})
+    request_today = StrictInteger(required=True, metadata={"description": "requests of this worker, UTC day"})
+    client_errors_today = StrictInteger(required=True)
+    server_errors_today = StrictInteger(required=True)
+    memory = ma.fields.Nested(ServerMemory, required=True)
+    database = ma.fields.Nested(ServerDatabase, required=True)
+    worker = ma.fields.Nested(ServerWorker, required=True)

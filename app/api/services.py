@@ -22,9 +22,13 @@ def service_id_in_range(service_id):
 
 
 def nesting_from(args, *, kind="services"):
+    """What a read nests. States nest only tasks: the state flags are read for services alone,
+    so that a state route neither refuses nor pretends to honour them."""
     state = runtime()
+    for_services = kind == "services"
     return services.Nesting(
-        active_states=flag(args, "active_states"), completed_states=flag(args, "completed_states"),
+        active_states=for_services and flag(args, "active_states"),
+        completed_states=for_services and flag(args, "completed_states"),
         active_tasks=flag(args, "active_tasks"), completed_tasks=flag(args, "completed_tasks"),
         extensions=state.registry.resolve_names(kind, name_list(args, "extensions")),
     )

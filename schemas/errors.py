@@ -1,0 +1,88 @@
+"""The one error body of SPEC §2, and every error_code a client can meet, with its status and meaning."""
+import marshmallow as ma
+
+from schemas.resources import Resource, StrictInteger
+
+
+class ErrorDetail(Resource):
+    http_method = ma.fields.String(required=True, metadata={"description": "method of the request refused"})
+    uri = ma.fields.String(required=True, metadata={"description": "path of the request refused"})
+    http_code = StrictInteger(required=True, metadata={"description": "the HTTP status again"})
+    error_code = ma.fields.String(required=True, metadata={
+        "description": "stable upper-case code; docs/API.md lists them all. Clients should treat an "
+                       "unknown code by its http_code."})
+    message = ma.fields.String(required=True, metadata={"description": "for people; wording may change"})
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), metadata={
+        "description": "validation errors only: field name -> list of problems; a nested object or "
+                       "array element has its own map (array elements keyed by index)"})
+
+
+class ErrorResponse(Resource):
+    error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+# error_code -> (HTTP status, when). A test compares this with every code the app can raise,
+# so a new code cannot ship undocumented and a removed one cannot linger here.
+ERROR_CODES = {
+    "INVALID_JSON": (400, "The body is not valid JSON (the message names line and column), is not UTF-8, "
+                          "repeats a key in one object, or holds NaN/Infinity."),
+    "MISSING_BODY": (400, "The operation needs a JSON object body and none was sent."),
+    "INVALID_BODY": (400, "The body is valid JSON but not an object (or, for an extension value, "
+                          "not an object or array)."),
+    "VALIDATION_ERROR": (400, "A field is missing, of the wrong type, out of range or too long, or an "
+                              "extension value breaks its schema; `fields` names each fault."),
+    "MISSING_CONTACT": (400, "Start Service without `customer_id` and without `contact_key`."),
+    "UNKNOWN_EXTENSION": (400, "A body key or an `extensions=` name is not a registered extension of "
+                               "that resource (strict mode)."),
+    "RESERVED_NAME": (400, "An extension schema named like a core field of that resource's events."),
+    "INVALID_PARAMETER": (400, "A query parameter has a value the operation cannot use (flags, limit, "
+                               "offset, started_from/started_to, type filters)."),
+    "ALREADY_COMPLETED": (400, "Completing a service, state or task that is completed already (or a "
+                               "transition from a completed state)."),
+    "SERVICE_COMPLETED": (400, "Starting a state or a task in a completed service."),
+    "TIMESTAMP_BEFORE_START": (400, "An end event's `timestamp` is earlier than the start of something it "
+                                    "completes; the message names the earliest accepted time."),
+    "UNKNOWN_STATE": (400, "A `state_id` in a body (`previous_state_id`, a task's `state_id`, a transition's "
+                           "`from.state_id`) names no state of the service."),
+    "STATE_NOT_ACTIVE": (400, "A task started in a completed state."),
+    "TOO_MANY": (400, "The service has used every state_id or task_id (2^31 - 1)."),
+    "NO_UNIQUE_ATTRIBUTES": (400, "A by-unique form on an extension that is not multi-valued with unique "
+                                  "attributes."),
+    "MISSING_UNIQUE_ATTRIBUTES": (400, "A by-unique body that does not hold every attribute of one unique "
+                                       "constraint."),
+    "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
+    "NOT_FOUND": (404, "No route matches the path, or a path ID is not a positive integer in range."),
+    "SERVICE_NOT_FOUND": (404, "No service has this service_id."),
+    "STATE_NOT_FOUND": (404, "The service has no state with this state_id."),
+    "TASK_NOT_FOUND": (404, "The service has no task with this task_id."),
+    "RECORD_NOT_FOUND": (404, "No record of the extension value has the unique attribute values sent."),
+    "EXTENSION_NOT_FOUND": (404, "No extension schema of that resource has this name."),
+    "ATTRIBUTE_NOT_FOUND": (404, "No business attribute has this name, or none backs the field asked "
+                                 "for with `cv-attribute`."),
+    "METHOD_NOT_ALLOWED": (405, "The path exists but not for this method; the `Allow` header lists "
+                                "the methods that are."),
+    "EXTENSION_EXISTS": (409, "An extension schema of that resource already has this name (names "
+                              "ignore case)."),
+    "CONCURRENT_CHANGE": (409, "An extension schema was deleted by another request while the values "
+                               "were being stored; nothing was stored, send the request again."),
+    "UNIQUE_CONFLICT": (409, "Two records of one multi-valued extension on one owner would share their "
+                             "unique attribute values."),
+    "PAYLOAD_TOO_LARGE": (413, "The body is larger than `[api] max_body_bytes`."),
+    "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
+    "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "
+                         "task operations are refused, metadata and server operations work."),
+    "DATABASE_UNAVAILABLE": (503, "The database cannot be reached; `Retry-After` says when to try again."),
+    "NO_WORKER_ID": (503, "This process holds no worker-ID lease (every worker ID is leased by another "
+                          "process), so it cannot issue a service_id."),
+    "CLOCK_MOVED_BACKWARDS": (503, "The system clock stepped back by more than `[ids] max_clock_skew_ms`; "
+                                   "service IDs are refused until it catches up."),
+    # Mapped from Werkzeug's own HTTP errors (app/errors.py HTTP_ERROR_CODES); rare in practice.
+    "REQUEST_TIMEOUT": (408, "The HTTP layer gave up waiting for the request."),
+    "LENGTH_REQUIRED": (411, "The HTTP layer needed a Content-Length."),
+    "URI_TOO_LONG": (414, "The request line is too long for the HTTP layer."),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "The HTTP layer refused the media type."),
+    "HEADERS_TOO_LARGE": (431, "The request headers are too large for the HTTP layer."),
+    "NOT_IMPLEMENTED": (501, "The HTTP layer does not implement the method."),
+    "CONFLICT": (409, "A conflict the HTTP layer reported without a more specific code."),
+    "SERVICE_UNAVAILABLE": (503, "Unavailable, without a more specific code."),
+}
