@@ -38,25 +38,41 @@ def assert_unavailable_answers_are_json(load):
     assert not others, f"answers other than 201 and 503: {others}"
 
 
-def run_through_fault(base_url, *, break_it, repair_it, tag):
-    """Load, break the database mid-load, wait for 503s, repair it, wait for 201s; the answers."""
+def summary(what, answers, stored, stored_in_doubt):
+    """One line of figures for the README; shown with pytest -s (make stress passes it)."""
+    counts = {}
+    for answer in answers:
+        label = {201: "201", 503: f"503 {answer.error_code}", None: "no answer"}.get(answer.status, answer.status)
+        counts[label] = counts.get(label, 0) + 1
+    print(f"\n{what}: answers {counts}; stored {stored}, of which {stored_in_doubt} answered 503 or not at all")
+
+
+def run_through_fault(base_url, *, break_it, repair_it, tag, cycles=1):
+    """Load; `cycles` times: break the database, wait for 503s, repair it, wait for 201s. The load."""
     created = lambda answer: answer.status == 201          # noqa: E731
+    refused = lambda answer: answer.status == 503          # noqa: E731
     with StartLoad(base_url, connections=CONNECTIONS, tag=tag) as load:
         load.wait_until(created, at_least=200, timeout_s=STATE_TIMEOUT_S, what="are 201 before the fault")
-        break_it()
-        load.wait_until(lambda a: a.status == 503, at_least=50, timeout_s=STATE_TIMEOUT_S, what="are 503")
-        before_repair = load.count(created)
-        repair_it()
-        load.wait_until(created, at_least=before_repair + 200, timeout_s=STATE_TIMEOUT_S,
-                        what="are 201 after the repair")
+        for _ in range(cycles):
+            break_it()
+            load.wait_until(refused, at_least=load.count(refused) + 50, timeout_s=STATE_TIMEOUT_S, what="are 503")
+            before_repair = load.count(created)
+            repair_it()
+            load.wait_until(created, at_least=before_repair + 200, timeout_s=STATE_TIMEOUT_S,
+                            what="are 201 after the repair")
     return load
+
+
+# One outage in every run; ten in a row under make stress.
+CYCLES = [1, pytest.param(10, marks=pytest.mark.stress)]
 
 
 # --- MariaDB stopped during load -----------------------------------------------------
 
+@pytest.mark.parametrize("cycles", CYCLES)
 @pytest.mark.parametrize("how", ["killed", "shut down"])
 def test_mariadb_stopped_during_load_gives_503_loses_nothing_and_recovers_in_place(
-        empty_private_mariadb, tmp_path, how):
+        empty_private_mariadb, tmp_path, how, cycles):
     server = empty_private_mariadb
     # With --skip-grant-tables any password is accepted: this one is only there to be
     # looked for in the log.
@@ -65,7 +81,7 @@ def test_mariadb_stopped_during_load_gives_503_loses_nothing_and_recovers_in_pla
     with running_gunicorn(config, workers=4, tmp_path=tmp_path) as base_url:
         master, workers = gunicorn_processes(base_url)
         register_extensions(base_url)
-        load = run_through_fault(base_url, tag=how.replace(" ", "-"),
+        load = run_through_fault(base_url, tag=how.replace(" ", "-"), cycles=cycles,
                                  break_it=lambda: server.stop(kill=how == "killed"), repair_it=server.start)
         # the same master and workers: recovered without a restart
         assert master.is_running()
@@ -74,6 +90,7 @@ def test_mariadb_stopped_during_load_gives_503_loses_nothing_and_recovers_in_pla
     assert_unavailable_answers_are_json(load)
     created, stored, stored_in_doubt = assert_answers_match_storage(load.answers, url)
     assert created >= 400 and stored == created + stored_in_doubt
+    summary(f"MariaDB {how} {cycles}x under load", load.answers, stored, stored_in_doubt)
     log = server_log(tmp_path, base_url)
     assert PASSWORD not in log
     assert "database unavailable" in log
@@ -107,7 +124,9 @@ def sqlite_dir(tmp_path):
     _chattr("-i", [path for path in directory.iterdir()] + [directory])
 
 
-def test_sqlite_made_unwritable_during_load_gives_503_loses_nothing_and_recovers_in_place(sqlite_dir, tmp_path):
+@pytest.mark.parametrize("cycles", CYCLES)
+def test_sqlite_made_unwritable_during_load_gives_503_loses_nothing_and_recovers_in_place(sqlite_dir, tmp_path,
+                                                                                           cycles):
     """Root ignores file modes, so the files are made immutable (chattr +i) instead.
 
     The database file and its WAL refuse writes; the -shm file is left alone, because it is
@@ -119,13 +138,15 @@ def test_sqlite_made_unwritable_during_load_gives_503_loses_nothing_and_recovers
     with running_gunicorn({"database": {"url": url}}, workers=4, tmp_path=tmp_path) as base_url:
         master, workers = gunicorn_processes(base_url)
         register_extensions(base_url)
-        load = run_through_fault(base_url, tag="immutable", break_it=lambda: _chattr("+i", files + [sqlite_dir]),
+        load = run_through_fault(base_url, tag="immutable", cycles=cycles,
+                                 break_it=lambda: _chattr("+i", files + [sqlite_dir]),
                                  repair_it=lambda: _chattr("-i", files + [sqlite_dir]))
         assert master.is_running()
         assert {worker.pid for worker in master.children()} == {worker.pid for worker in workers}
     assert_unavailable_answers_are_json(load)
     created, stored, stored_in_doubt = assert_answers_match_storage(load.answers, url)
     assert created >= 400 and stored == created + stored_in_doubt
+    summary(f"SQLite files immutable {cycles}x under load", load.answers, stored, stored_in_doubt)
     assert "Traceback" not in server_log(tmp_path, base_url)
 
 
@@ -203,6 +224,7 @@ def test_a_worker_killed_mid_load_leaves_every_answered_start_whole_and_its_leas
     assert statuses <= {(201, None), (None, None), (503, "NO_WORKER_ID")}, statuses
     created_count, stored, stored_in_doubt = assert_answers_match_storage(load.answers, database_url)
     assert stored == created_count + stored_in_doubt
+    summary("4 workers SIGKILLed under load", load.answers, stored, stored_in_doubt)
     # the reused worker ID went on with IDs after the killed worker's
     with_victim_id = [a for a in load.answers if a.status == 201 and layout.decompose(a.service_id)[1] == victim_id]
     assert len(with_victim_id) == len({a.service_id for a in with_victim_id})
