@@ -1,8 +1,9 @@
 """Schemathesis against the server's own /openapi.json, every operation, through gunicorn.
 
 Generated requests, valid and invalid, must never get a 5xx (the database is up and the
-mode is production), and every answer must carry a documented status code, the documented
-content type and a body that fits the documented schema (for errors, the SPEC §2 shape).
+mode is production); every answer must carry a documented status code, the documented
+content type and a body that fits the documented schema (for errors, the SPEC §2 shape);
+and a request that the document calls invalid must be refused with a 4xx.
 
 Schemathesis runs as its command-line tool: its pytest integration does not work with
 pytest 9. Three passes: random path parameters; the IDs of a real service, state and task,
@@ -20,7 +21,8 @@ from tests.load import request
 from tests.support import running_gunicorn
 from tests.vendor import EXTENSION_SCHEMAS
 
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
+          "negative_data_rejection")
 RUN_TIMEOUT_S = 1800
 
 
