@@ -4,6 +4,7 @@ import logging
 import os
 import re
 import runpy
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ import requests
 from app import create_app
 from app.config import SCHEMA, build_settings
 from models import database
-from tests.support import GUNICORN_CONF, READY_TIMEOUT_S, REPO, free_port, render_ini
+from tests.support import GUNICORN_CONF, READY_TIMEOUT_S, REPO, free_port, render_ini, running_gunicorn
 from tests.hostile import ERROR_KEYS
 
 NGINX_CONF = REPO / "deploy" / "nginx.conf"
@@ -223,3 +224,22 @@ def test_config_errors_about_a_database_url_do_not_show_its_password(url):
         build_settings({"database": {"url": url.replace("mysql:", "postgres:")}})
     except ConfigError as error:
         assert PASSWORD not in str(error)
+
+
+def test_http_that_never_reaches_the_app_is_refused_without_echoing_it_unescaped(tmp_path):
+    """Request lines and headers gunicorn cannot parse get gunicorn's own error page (the app
+    never sees them; behind nginx, nginx refuses most first): HTML, but with the input escaped."""
+    with running_gunicorn({}, workers=1, tmp_path=tmp_path) as base_url:
+        host, port = base_url.rsplit("/", 1)[1].split(":")
+        for raw in (b"GET /" + HOSTILE_SEGMENT.encode() + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nHost: x\r\n" + HOSTILE_SEGMENT.encode() + b": 1\r\n\r\n",
+                    HOSTILE_SEGMENT.encode() + b" / HTTP/1.1\r\n\r\n",
+                    b"GET /" + HOSTILE_SEGMENT.encode() + b" HTTP/9.9\r\n\r\n"):
+            with socket.create_connection((host, int(port)), timeout=30) as connection:
+                connection.sendall(raw)
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.split(b" ")[1] in (b"400", b"414", b"431"), head
+            assert HOSTILE_SEGMENT.encode() not in body
