@@ -36,14 +36,23 @@ def insert(model, row):
     return database.execute_sql(sql, tuple(row.values())).lastrowid
 
 
+# SQLite refuses a statement with more parameters than its SQLITE_MAX_VARIABLE_NUMBER: 999
+# before 3.32, 32766 after, more in some builds. Statements stay under the smallest, so a
+# value with many records is stored instead of failing (as "database unavailable").
+MAX_PARAMETERS = 999
+
+
 def insert_many(model, rows):
-    """Insert rows that all name the same fields, in one statement."""
+    """Insert rows that all name the same fields: one statement, or several for many rows."""
     if not rows:
         return
     db = database.obj
     columns = tuple(rows[0])
-    sql = _insert_sql(model, columns, len(rows), db.quote, db.param)
-    database.execute_sql(sql, tuple(value for row in rows for value in row.values()))
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    for first in range(0, len(rows), per_statement):
+        chunk = rows[first:first + per_statement]
+        sql = _insert_sql(model, columns, len(chunk), db.quote, db.param)
+        database.execute_sql(sql, tuple(value for row in chunk for value in row.values()))
 
 
 @lru_cache(maxsize=512)

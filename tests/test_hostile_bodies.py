@@ -97,6 +97,17 @@ def test_values_and_definitions_beyond_64_kib_are_stored_whole(apps):
     assert (read["notes"], read["more"]) == (values["notes"], values["more"])
 
 
+def test_a_value_with_a_hundred_thousand_records_is_stored_whole(client):
+    # 7 parameters a record: far beyond SQLite's limit on parameters in one statement
+    definition = {"name": "many", "type": "multi-valued", "attributes": [{"name": "a", "type": "integer"}]}
+    assert client.post("/metadata/services/extensions", json=definition).status_code == 201
+    records = [{}] * 90_000 + [{"a": n} for n in range(10_000)]
+    response = client.post("/services/start", json={"contact_key": "k", "service_type": 1, "many": records})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert client.get(response.headers["Location"] + "?extensions=many").get_json()["many"] == records
+    assert stored_counts() == (1, 100_000, 1)
+
+
 # --- numbers -------------------------------------------------------------------------
 
 START_NUMBER_FIELDS = ["service_type", "application_type", "application_id", "resource_type", "resource_id",
