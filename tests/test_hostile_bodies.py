@@ -57,6 +57,29 @@ def test_a_number_beyond_a_double_is_refused_even_where_any_json_goes(apps):
     assert stored_counts() == (0, 0, 0)
 
 
+def test_nesting_is_limited_to_100_levels_well_below_the_recursion_limit(apps):
+    client = apps(extensions={"mode": "free"}).test_client()
+    # the body is level 1, so the value holds 99 levels
+    deepest = json.loads("[" * 98 + '{"a": 1}' + "]" * 98)
+    for value in (deepest, {"k": deepest}):
+        response = client.post("/services/start", json={"contact_key": "k", "customer_id": "c", "service_type": 1,
+                                                         "notes": value})
+        if value is deepest:
+            assert response.status_code == 201
+            assert client.get(response.headers["Location"] + "?extensions=notes").get_json()["notes"] == value
+            assert client.get("/customers/c/services?extensions=notes").get_json()[0]["notes"] == value
+        else:
+            error = assert_error_shape(response, 400)
+            assert error["error_code"] == "INVALID_JSON" and "more than 100 levels" in error["message"]
+    for depth in (101, 500, 980, 985, 989):
+        raw = b'{"contact_key": "k", "service_type": 1, "notes": ' + b"[" * depth + b"]" * depth + b"}"
+        assert assert_error_shape(client.post("/services/start", data=raw), 400)["error_code"] == "INVALID_JSON"
+    # wide but shallow is fine: many brackets, little depth
+    wide = [[{}] * 10 for _ in range(10_000)]
+    assert client.post("/services/start", json={"contact_key": "k", "service_type": 1, "notes": wide}).status_code == 201
+    assert stored_counts() == (2, 2, 0)
+
+
 def test_escaped_surrogate_pairs_and_escaped_backslashes_are_fine(client):
     raw = rb'{"contact_key": "\ud83d\ude00 \\ud800", "service_type": 1}'
     response = client.post("/services/start", data=raw)

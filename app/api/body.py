@@ -35,6 +35,24 @@ def _finite_float(text):
     return value
 
 
+# Deeper JSON is refused. Real bodies nest a few levels; near Python's recursion limit
+# (~1000) a value that parsed could still fail to be written or read back (a 500),
+# depending on how deep the stack already was.
+MAX_DEPTH = 100
+
+
+def _nested_deeper_than(value, limit):
+    """True when value nests more than limit arrays/objects (the body itself is level 1)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 # A \u escape of a UTF-16 surrogate; only lone ones are a fault, and only escapes can make them.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -108,6 +126,11 @@ def _parse(raw):
         raise BadRequest("invalid JSON: nested too deeply", error_code="INVALID_JSON") from None
     except ValueError as error:  # NaN/Infinity, 1e400, or an integer with too many digits
         raise BadRequest(f"invalid JSON: {error}", error_code="INVALID_JSON") from None
+    # Counting brackets is cheap and settles most bodies without walking them.
+    if isinstance(value, (dict, list)) and text.count("[") + text.count("{") > MAX_DEPTH \
+            and _nested_deeper_than(value, MAX_DEPTH):
+        raise BadRequest(f"invalid JSON: nested too deeply (more than {MAX_DEPTH} levels)",
+                         error_code="INVALID_JSON")
     if _SURROGATE_ESCAPE.search(text):
         _refuse_lone_surrogates(value)
     return value
