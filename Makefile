@@ -1,4 +1,5 @@
-# make run: start the server on SQLite at 127.0.0.1:$(PORT). make test: the whole suite.
+# make run: start the server on SQLite at 127.0.0.1:$(PORT). make test: the suite but the long runs,
+# which make stress runs.
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8080
@@ -23,6 +24,10 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long runs (tests marked stress): 50,000 starts per database, a longer fuzzing run.
+stress: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m stress -s $(PYTEST_ARGS)
 
 # Build leftovers only: var/ holds the default SQLite database, which is data, not build output.
 clean:

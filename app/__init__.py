@@ -112,3 +112,13 @@ def _register_request_hooks(app, runtime):
     def _count(response):
         runtime.stats.record(response.status_code)
         return response
+
+    @app.after_request
+    def _json_api_headers(response):
+        # Browsers must not guess HTML from JSON that echoes a client's text.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not response.content_length and response.status_code == 200 and request.method == "OPTIONS":
+            response.status_code = 204      # Flask's automatic OPTIONS answer has no body
+        if response.status_code == 204:
+            response.headers.pop("Content-Type", None)
+        return response

@@ -165,12 +165,15 @@ class Settings:
         return self.sections[section]
 
 
+# scheme://user:PASSWORD@host...: up to the last @, because a password typed without
+# percent-encoding may hold / ? # or @, and urlparse then finds no password (or a wrong one)
+# in a URL that the error message about it would show whole.
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*:)(.*)(@[^@]*)", re.DOTALL)
+
+
 def redact(text):
     """The text with the password of a URL in it replaced by ***, for messages and logs."""
-    parsed = urlparse(text)
-    if parsed.password:
-        return text.replace(":" + parsed.password + "@", ":***@", 1)
-    return text
+    return _URL_PASSWORD.sub(r"\1***\3", text, count=1)
 
 
 def _resolve_field_key(key):

@@ -20,6 +20,15 @@ class BaseModel(pw.Model):
             ALL_TABLES.append(cls)
 
 
+class LongTextField(pw.TextField):
+    """Text without MySQL's 64 KiB TEXT limit (LONGTEXT); SQLite reads the type as TEXT.
+
+    For JSON whose size only the request body limit bounds: a value over 64 KiB in a TEXT
+    column is refused by MySQL in strict mode and cut short without it.
+    """
+    field_type = "LONGTEXT"
+
+
 def now_ms():
     return int(time.time() * 1000)
 

@@ -7,7 +7,7 @@ index on those rows is what stops two writers from storing the same key twice.
 """
 import peewee as pw
 
-from models.base import BaseModel
+from models.base import BaseModel, LongTextField
 
 KINDS = ("services", "states", "tasks")
 
@@ -17,7 +17,7 @@ class ExtensionSchema(BaseModel):
     name = pw.CharField(max_length=26)
     name_key = pw.CharField(max_length=26)      # lower-cased name: lookups ignore case
     multi_valued = pw.BooleanField()
-    definition = pw.TextField()                 # JSON: {"attributes": [...], "unique": [[...], ...]}
+    definition = LongTextField()                # JSON: {"attributes": [...], "unique": [[...], ...]}
     created_ms = pw.BigIntegerField()
 
     class Meta:
@@ -32,7 +32,7 @@ class ExtensionRecord(BaseModel):
     service_id = pw.BigIntegerField()
     owner_no = pw.IntegerField(default=0)
     position = pw.IntegerField(default=0)
-    value = pw.TextField()                      # JSON of one record (any JSON when schema-less)
+    value = LongTextField()                     # JSON of one record (any JSON when schema-less)
 
     class Meta:
         indexes = ((("service_id", "owner_no", "name_key", "position"), False),)

@@ -6,6 +6,7 @@ json.loads.
 """
 import datetime as dt
 import decimal
+import re
 
 import marshmallow as ma
 
@@ -13,12 +14,17 @@ from schemas.fields import FlexibleBoolean, FlexibleInteger, INT32, INT64
 from schemas.timestamps import format_ms, parse_timestamp
 
 
+# fromisoformat alone also takes ISO week dates (2024-W01-1) and ignores junk after a basic
+# date (20240101xx).
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class _Date(ma.fields.Field):
     default_error_messages = {"invalid": "Not a valid date: use YYYY-MM-DD."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            if not isinstance(value, str) or len(value) != 10:
+            if not isinstance(value, str) or not _YYYY_MM_DD.fullmatch(value):
                 raise ValueError(value)
             return dt.date.fromisoformat(value).isoformat()
         except ValueError:
@@ -58,7 +64,9 @@ class _Currency(ma.fields.Field):
             amount = decimal.Decimal(str(value).strip())
         except decimal.InvalidOperation:
             raise self.make_error("invalid") from None
-        if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) >= 10**13:
+        # adjusted() reads the exponent: abs() would round in the default context and raise
+        # decimal.Overflow for 1e999999999.
+        if not amount.is_finite() or amount.as_tuple().exponent < -2 or (amount and amount.adjusted() >= 13):
             raise self.make_error("invalid")
         return int(amount) if amount == amount.to_integral_value() else float(amount)
 

@@ -1,5 +1,7 @@
 """Reading request bodies as JSON whatever their Content-Type (SPEC §2)."""
 import json
+import math
+import re
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -24,6 +26,29 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text):
+    # 1e400 is valid JSON but becomes inf, which would be stored and later sent as the
+    # non-JSON literal Infinity.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is beyond the range of a double")
+    return value
+
+
+# A \u escape of a UTF-16 surrogate; only lone ones are a fault, and only escapes can make them.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(value):
+    """BadRequest when a string or key holds half a surrogate pair: it is no character,
+    UTF-8 cannot encode it, and the database driver would fail on it."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("invalid JSON: a \\u escape gives half of a UTF-16 surrogate pair, which is not a "
+                         "character", error_code="INVALID_JSON") from None
+
+
 def _read_body():
     """The body bytes; RequestEntityTooLarge (413) above max_content_length, chunked or not.
 
@@ -43,7 +68,8 @@ def json_body(*, required=True):
 
     Raises BadRequest naming line and column for malformed JSON, and for a body that is
     required but absent or not an object. Duplicate keys and NaN/Infinity are refused
-    rather than silently resolved, so what is stored is exactly what was sent.
+    rather than silently resolved, and so are numbers beyond a double and lone surrogate
+    escapes, so what is stored is exactly what was sent.
     """
     raw = _read_body()
     if not raw.strip():
@@ -70,7 +96,8 @@ def _parse(raw):
     except UnicodeDecodeError as error:
         raise BadRequest(f"request body is not valid UTF-8 (byte {error.start})", error_code="INVALID_JSON") from None
     try:
-        value = json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_object_without_duplicate_keys, parse_constant=_refuse_constant,
+                           parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise BadRequest(f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}",
                          error_code="INVALID_JSON") from None
@@ -79,6 +106,8 @@ def _parse(raw):
                          error_code="INVALID_JSON") from None
     except RecursionError:
         raise BadRequest("invalid JSON: nested too deeply", error_code="INVALID_JSON") from None
-    except ValueError as error:  # NaN/Infinity, or an integer with too many digits
+    except ValueError as error:  # NaN/Infinity, 1e400, or an integer with too many digits
         raise BadRequest(f"invalid JSON: {error}", error_code="INVALID_JSON") from None
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(value)
     return value

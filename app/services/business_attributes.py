@@ -34,6 +34,9 @@ class BusinessAttributes:
                 raise ValueError(_unknown(attribute, value, self.attributes[attribute]))
             if isinstance(value, int) and value in by_id:
                 return value
+            # 100.0 is the JSON number 100, as it is for an unmapped field.
+            if isinstance(value, float) and value.is_integer() and int(value) in by_id:
+                return int(value)
             if isinstance(value, str):
                 if value.strip().lower() in by_name:
                     return by_name[value.strip().lower()]
