@@ -24,5 +24,9 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# make bench: wrk against the server and a bare Flask baseline; see bench/README.md.
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) var *.egg-info
