@@ -9,9 +9,13 @@ from app.config import Settings
 from app.db import database_kind, ensure_tables, init_database, UNAVAILABLE_ERRORS
 from app.errors import register_error_handlers, Unavailable
 from app.ids import LAYOUTS, LeasedIdSource
+from app.services.business_attributes import BusinessAttributes
+from app.services.extension_registry import ExtensionRegistry
+from app.services.presenters import Presenter
 from app.services.server_mode import ServerMode
 from app.stats import RequestStats
 from models import WorkerLease
+from schemas.events import EventSchemas
 
 __version__ = "0.1.0"
 logger = logging.getLogger(__name__)
@@ -31,6 +35,10 @@ class Runtime:
     ids: LeasedIdSource
     mode: ServerMode
     stats: RequestStats
+    business_attributes: BusinessAttributes
+    registry: ExtensionRegistry
+    events: EventSchemas
+    presenter: Presenter
     tables_ready: bool = False
 
     @property
@@ -49,9 +57,19 @@ def create_app(settings):
     ids = LeasedIdSource(WorkerLease, LAYOUTS[settings["ids"]["layout"]],
                          lease_seconds=settings["ids"]["lease_seconds"],
                          max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"])
-    runtime = Runtime(settings=settings, db=db, ids=ids,
-                      mode=ServerMode(refresh_seconds=settings["extensions"]["refresh_seconds"]),
-                      stats=RequestStats(), tables_ready=_tables_exist(db))
+    business_attributes = BusinessAttributes.from_settings(settings)
+    refresh_seconds = settings["extensions"]["refresh_seconds"]
+    runtime = Runtime(
+        settings=settings, db=db, ids=ids,
+        mode=ServerMode(refresh_seconds=refresh_seconds),
+        stats=RequestStats(),
+        business_attributes=business_attributes,
+        registry=ExtensionRegistry(mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
+                                   base_path=settings["api"]["base_path"]),
+        events=EventSchemas(business_attributes.resolver),
+        presenter=Presenter(ids.layout, business_attributes),
+        tables_ready=_tables_exist(db),
+    )
     app.extensions["context_services"] = runtime
 
     register_error_handlers(app)

@@ -1,8 +1,10 @@
 """The one declared schema of the INI file, and the loader that enforces it."""
 import configparser
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import urlparse
 
 
 class ConfigError(Exception):
@@ -27,7 +29,10 @@ def _boolean(text):
 
 def _integer(minimum=None, maximum=None):
     def parse(text):
-        value = int(text.strip())
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError("expected an integer") from None
         if minimum is not None and value < minimum:
             raise ValueError(f"must be at least {minimum}")
         if maximum is not None and value > maximum:
@@ -39,7 +44,12 @@ def _integer(minimum=None, maximum=None):
 
 def _number(minimum=0.0):
     def parse(text):
-        value = float(text.strip())
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
         if value < minimum:
             raise ValueError(f"must be at least {minimum}")
         return value
@@ -57,8 +67,23 @@ def _choice(*choices):
     return parse
 
 
-def _text(text):
-    return text.strip()
+def _database_url(text):
+    """Check the shape here, so that a wrong URL is reported with the file that holds it."""
+    value = text.strip()
+    parsed = urlparse(value)
+    if parsed.scheme == "sqlite":
+        if not parsed.path.lstrip("/") or parsed.netloc:
+            raise ValueError("expected sqlite:///relative/path or sqlite:////absolute/path")
+    elif parsed.scheme in ("mysql", "mariadb"):
+        try:
+            parsed.port
+        except ValueError:
+            raise ValueError("the port is not a number") from None
+        if not parsed.hostname or not parsed.path.lstrip("/"):
+            raise ValueError("expected mysql://user:password@host:port/database")
+    else:
+        raise ValueError("the scheme must be sqlite or mysql")
+    return value
 
 
 def _base_path(text):
@@ -69,19 +94,20 @@ def _base_path(text):
 
 
 _boolean.kind = "boolean"
-_text.kind = "text"
+_database_url.kind = "URL"
 _base_path.kind = "path"
 
 SCHEMA = {
     "database": {
-        "url": Option("sqlite:///var/context-services.db", _text,
-                      "sqlite:///relative/or//absolute/path, or mysql://user:password@host:port/database"),
+        "url": Option("sqlite:///var/context-services.db", _database_url,
+                      "sqlite:///relative/path or sqlite:////absolute/path, or mysql://user:password@host:port/database"),
         "sqlite_synchronous": Option("normal", _choice("off", "normal", "full", "extra"),
                                      "SQLite PRAGMA synchronous; normal in WAL mode survives a process crash, "
                                      "full also survives a power cut"),
         "busy_timeout_ms": Option(10000, _integer(0),
                                   "how long a SQLite writer waits for the write lock before giving up"),
-        "connect_timeout_s": Option(5, _integer(1), "MySQL connect and read timeout in seconds"),
+        "connect_timeout_s": Option(5, _integer(1),
+                                    "seconds to wait for a MySQL connection; reads and writes wait max(this, 30)"),
     },
     "api": {
         "base_path": Option("", _base_path, "prefix of every route, e.g. /genesys/1/cs; empty serves them at /"),
@@ -101,11 +127,12 @@ SCHEMA = {
         "refresh_seconds": Option(0.5, _number(0.0),
                                   "how often a worker looks for schemas registered or deleted by another"),
     },
-    "business-attributes": {
-        "map_names": Option(False, _boolean, "reads return business-attribute value names instead of DB IDs"),
-    },
     "logging": {
         "level": Option("info", _choice("debug", "info", "warning", "error"), "log level of the application"),
+    },
+    # Last, so that config.example.ini can follow it with the field mappings of this section.
+    "business-attributes": {
+        "map_names": Option(False, _boolean, "reads return business-attribute value names instead of DB IDs"),
     },
 }
 
@@ -136,6 +163,14 @@ class Settings:
 
     def __getitem__(self, section):
         return self.sections[section]
+
+
+def redact(text):
+    """The text with the password of a URL in it replaced by ***, for messages and logs."""
+    parsed = urlparse(text)
+    if parsed.password:
+        return text.replace(":" + parsed.password + "@", ":***@", 1)
+    return text
 
 
 def _resolve_field_key(key):
@@ -169,7 +204,8 @@ def build_settings(raw, *, source="<dict>"):
             _load_attribute(settings, section, options, where)
             continue
         if section not in SCHEMA:
-            raise ConfigError(f"{where}: unknown section; known sections: "
+            holding = f" (holding {', '.join(options)})" if options else ""
+            raise ConfigError(f"{where}: unknown section{holding}; known sections: "
                               + ", ".join(list(SCHEMA) + [ATTRIBUTE_SECTION_PREFIX + "<Name>"]))
         for key, value in options.items():
             if section == "business-attributes" and "." in key:
@@ -181,7 +217,7 @@ def build_settings(raw, *, source="<dict>"):
             try:
                 sections[section][key] = option.parse(value) if isinstance(value, str) else _coerce(option, value)
             except (ValueError, TypeError) as error:
-                raise ConfigError(f"{where} {key} = {value!r}: {error}") from None
+                raise ConfigError(f"{where} {key} = {redact(str(value))!r}: {error}") from None
     for key, (attribute, where) in mappings.items():
         fields = _resolve_field_key(key)
         if fields is None:
@@ -224,6 +260,21 @@ def _load_attribute(settings, section, options, where):
     settings.attributes[name] = values
 
 
+def render_example():
+    """The option part of config.example.ini: every option commented out at its default, help above.
+
+    A line that starts with '#' and no space is a setting or a [section]; '# ' starts help.
+    """
+    lines = []
+    for section, options in SCHEMA.items():
+        lines.append(f"#[{section}]")
+        for key, option in options.items():
+            default = str(option.default).lower() if isinstance(option.default, bool) else str(option.default)
+            lines += ["", f"# {option.help}", f"#{key} = {default}".rstrip()]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def load(path=None):
     """Read the INI file at path (None: built-in defaults) into Settings."""
     if path is None:
@@ -238,6 +289,19 @@ def load(path=None):
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
     except configparser.Error as error:
-        raise ConfigError(f"{path}: {error}") from None
+        raise ConfigError(f"{path}: {_describe_syntax_error(error)}") from None
     raw = {section: dict(parser.items(section)) for section in parser.sections()}
     return build_settings(raw, source=str(path))
+
+
+def _describe_syntax_error(error):
+    """configparser's messages span lines and repeat the file name; one line is enough."""
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return f"line {error.lineno}: an option before any [section]"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return f"line {error.lineno}: [{error.section}] {error.option} appears twice"
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"line {error.lineno}: [{error.section}] appears twice"
+    if isinstance(error, configparser.ParsingError):
+        return "; ".join(f"line {lineno}: neither [section] nor option = value" for lineno, _ in error.errors)
+    return str(error).splitlines()[0]

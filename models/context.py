@@ -25,8 +25,9 @@ class Service(_Lifecycle):
     contact_key = pw.CharField(max_length=64, null=True)
     service_type = pw.BigIntegerField()
     # Highest state_id / task_id handed out; the next start takes it + 1 under the row lock.
-    last_state_id = pw.IntegerField(default=0)
-    last_task_id = pw.IntegerField(default=0)
+    # DEFAULT in the table too: the hot insert path names only the columns it sets.
+    last_state_id = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+    last_task_id = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
 
     class Meta:
         indexes = (

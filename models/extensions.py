@@ -25,14 +25,17 @@ class ExtensionSchema(BaseModel):
 
 
 class ExtensionRecord(BaseModel):
-    schema = pw.ForeignKeyField(ExtensionSchema, column_name="schema_id", on_delete="CASCADE")
+    # Null for schema-less values accepted in `[extensions] mode = free`.
+    schema = pw.ForeignKeyField(ExtensionSchema, column_name="schema_id", null=True, on_delete="CASCADE")
+    name = pw.CharField(max_length=26)          # spelling to return for schema-less values
+    name_key = pw.CharField(max_length=26)      # lower-cased name, as ExtensionSchema.name_key
     service_id = pw.BigIntegerField()
     owner_no = pw.IntegerField(default=0)
     position = pw.IntegerField(default=0)
-    value = pw.TextField()                      # JSON object of one record
+    value = pw.TextField()                      # JSON of one record (any JSON when schema-less)
 
     class Meta:
-        indexes = ((("service_id", "owner_no", "schema", "position"), False),)
+        indexes = ((("service_id", "owner_no", "name_key", "position"), False),)
 
 
 class ExtensionUniqueKey(BaseModel):

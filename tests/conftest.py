@@ -34,10 +34,23 @@ def backend(request):
 
 
 @pytest.fixture
-def database_url(backend, tmp_path):
+def database_url(backend, tmp_path, request):
     if backend == "sqlite":
         return f"sqlite:///{tmp_path}/cs.db"
+    request.getfixturevalue("fresh_mysql_schema")
     return MYSQL_URL
+
+
+@pytest.fixture(scope="session")
+def fresh_mysql_schema():
+    """Drop the tables once per run, so a database left by an older schema is rebuilt."""
+    from app.db import open_database
+    db = open_database(MYSQL_URL)
+    with db.connection_context():
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        for table in db.get_tables():
+            db.execute_sql(f"DROP TABLE `{table}`")
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
 def empty_all_tables():

@@ -1,21 +1,87 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
 import marshmallow as ma
 from flask import current_app
+from werkzeug.routing import BaseConverter
 
-from app.errors import Unavailable, ValidationFailed
+from app.errors import BadRequest, Unavailable, ValidationFailed
 
 
 def runtime():
     return current_app.extensions["context_services"]
 
 
-def load(schema, data, *, message="the request is invalid; see fields"):
+def summarise(messages):
+    """'field: first problem; other: ...' for the top-level message of a 400."""
+    parts = []
+    for key, problems in list(messages.items())[:5]:
+        first = problems
+        while isinstance(first, (list, dict)) and first:
+            first = first[0] if isinstance(first, list) else next(iter(first.values()))
+        parts.append(f"{key}: {first}")
+    return "invalid request: " + "; ".join(parts)
+
+
+def load(schema, data, *, message=None):
     """schema.load(data), with marshmallow's errors turned into a SPEC §2 400."""
     try:
         return schema.load(data)
     except ma.ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        raise ValidationFailed(message, fields=messages) from None
+        raise ValidationFailed(message or summarise(messages), fields=messages) from None
+
+
+def load_event(schema, kind, body):
+    """(event, [(extension, value)]) from a body whose non-core keys are extension values.
+
+    Core fields and extension values are checked together, so one 400 names every fault.
+    """
+    from schemas.events import CORE_FIELDS
+    core_names = CORE_FIELDS[kind]
+    core = {key: value for key, value in body.items() if key in core_names}
+    raw_extensions = {key: value for key, value in body.items() if key not in core_names}
+    fields, event, extensions = {}, None, []
+    try:
+        event = schema.load(core)
+    except ma.ValidationError as error:
+        fields.update(error.messages)
+    try:
+        extensions = runtime().registry.load_values(kind, raw_extensions)
+    except ValidationFailed as error:
+        if not fields:
+            raise
+        fields.update(error.fields)
+    if fields:
+        raise ValidationFailed(summarise(fields), fields=fields)
+    return event, extensions
+
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
+
+
+def flag(args, name):
+    """A true/false query parameter (default false); anything else is a 400."""
+    value = args.get(name, "false").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadRequest(f"query parameter {name} must be true or false", error_code="INVALID_PARAMETER",
+                     fields={name: ["Must be true or false."]})
+
+
+def name_list(args, name):
+    return [item.strip() for item in args.get(name, "").split(",") if item.strip()]
+
+
+class PositiveIdConverter(BaseConverter):
+    """Decimal path IDs; out-of-range ones are refused by the view as 404 (SPEC §2)."""
+    regex = r"[0-9]{1,20}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
 
 
 def refuse_in_maintenance():
@@ -26,5 +92,8 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import server
-    app.register_blueprint(server.blueprint, url_prefix=base_path or None)
+    from app.api import metadata, server, services
+    app.url_map.converters["id"] = PositiveIdConverter
+    prefix = base_path or None
+    for module in (server, metadata, services):
+        app.register_blueprint(module.blueprint, url_prefix=prefix)

@@ -2,6 +2,7 @@
 import json
 
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import BadRequest
 
@@ -23,6 +24,20 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _read_body():
+    """The body bytes; RequestEntityTooLarge (413) above max_content_length, chunked or not.
+
+    Werkzeug refuses a Content-Length above the limit, but a chunked body it silently cuts
+    at the limit. So when exactly the limit was read, one more byte decides.
+    """
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        if request.input_stream.read(1):
+            raise RequestEntityTooLarge()
+    return raw
+
+
 def json_body(*, required=True):
     """The parsed body: a dict, or None when it is optional and absent.
 
@@ -30,7 +45,7 @@ def json_body(*, required=True):
     required but absent or not an object. Duplicate keys and NaN/Infinity are refused
     rather than silently resolved, so what is stored is exactly what was sent.
     """
-    raw = request.get_data(cache=True)
+    raw = _read_body()
     if not raw.strip():
         if required:
             raise BadRequest("a JSON object body is required", error_code="MISSING_BODY")

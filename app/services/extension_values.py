@@ -1,0 +1,120 @@
+"""Storing and reading extension values of services, states and tasks.
+
+Every function runs inside the caller's transaction. A record of an extension with unique
+constraints gets one ExtensionUniqueKey row per constraint it fills; the unique index on
+those rows refuses a second record with the same key on the same owner, whatever the
+concurrency.
+"""
+import hashlib
+import json
+from collections import defaultdict
+
+from app.services.extension_registry import unique_keys
+from models import ExtensionRecord, ExtensionUniqueKey
+from models.statements import execute, insert, insert_many
+
+SERVICE_OWNER = 0
+
+
+def dump_json(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _digest(key):
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def store_values(service_id, owner_no, loaded):
+    """Insert every (extension, value) pair for one owner.
+
+    Records without unique keys go in one multi-row statement; a record with keys needs
+    its own row ID for them, so it is inserted alone and its keys together afterwards.
+    """
+    plain_rows, key_rows = [], []
+    for extension, value in loaded:
+        records = value if extension.multi_valued else [value]
+        for position, record in enumerate(records):
+            row = _record_row(extension, service_id, owner_no, position, record)
+            if not extension.unique:
+                plain_rows.append(row)
+                continue
+            record_id = insert(ExtensionRecord, row)
+            key_rows.extend(_key_rows(extension, service_id, owner_no, record_id, record))
+    insert_many(ExtensionRecord, plain_rows)
+    insert_many(ExtensionUniqueKey, key_rows)
+
+
+def insert_records(extension, service_id, owner_no, records, *, first_position):
+    """Add records after those an owner already has (record-level updates)."""
+    for offset, record in enumerate(records):
+        row = _record_row(extension, service_id, owner_no, first_position + offset, record)
+        record_id = insert(ExtensionRecord, row)
+        insert_many(ExtensionUniqueKey, _key_rows(extension, service_id, owner_no, record_id, record))
+
+
+def _record_row(extension, service_id, owner_no, position, record):
+    return {"schema": extension.id, "name": extension.name, "name_key": extension.name.lower(),
+            "service_id": service_id, "owner_no": owner_no, "position": position, "value": dump_json(record)}
+
+
+def _key_rows(extension, service_id, owner_no, record_id, record):
+    return [{"record": record_id, "schema": extension.id, "service_id": service_id, "owner_no": owner_no,
+             "constraint_no": number, "digest": _digest(key)}
+            for number, key in unique_keys(extension, record)]
+
+
+def delete_values(extension, service_id, owner_no):
+    """Drop every record of one extension on one owner."""
+    owned = ((ExtensionRecord.service_id == service_id)
+             & (ExtensionRecord.owner_no == owner_no)
+             & (ExtensionRecord.name_key == extension.name.lower()))
+    if extension.unique:
+        (ExtensionUniqueKey
+         .delete()
+         .where((ExtensionUniqueKey.schema == extension.id)
+                & (ExtensionUniqueKey.service_id == service_id)
+                & (ExtensionUniqueKey.owner_no == owner_no))
+         .execute())
+    ExtensionRecord.delete().where(owned).execute()
+
+
+def replace_values(service_id, owner_no, loaded):
+    """Wholesale replacement: each extension sent loses its old records first."""
+    for extension, _ in loaded:
+        delete_values(extension, service_id, owner_no)
+    store_values(service_id, owner_no, loaded)
+
+
+def _values_query(P, service_count, owner_count, name_count):
+    query = (ExtensionRecord
+             .select(ExtensionRecord.service_id, ExtensionRecord.owner_no, ExtensionRecord.name_key,
+                     ExtensionRecord.value)
+             .where(ExtensionRecord.service_id.in_([P] * service_count)
+                    & ExtensionRecord.name_key.in_([P] * name_count))
+             .order_by(ExtensionRecord.service_id, ExtensionRecord.owner_no, ExtensionRecord.name_key,
+                       ExtensionRecord.position))
+    if owner_count:
+        query = query.where(ExtensionRecord.owner_no.in_([P] * owner_count))
+    return query
+
+
+def read_values(service_ids, owner_nos, extensions):
+    """{(service_id, owner_no): {extension name: value}} for the requested extensions.
+
+    Absent values are left out. owner_nos=None reads every owner of those services.
+    """
+    if not extensions or not service_ids:
+        return {}
+    by_key = {extension.name.lower(): extension for extension in extensions}
+    service_ids, owner_nos = tuple(service_ids), tuple(owner_nos or ())
+    params = service_ids + tuple(by_key) + owner_nos
+    cursor = execute(_values_query, params, len(service_ids), len(owner_nos), len(by_key))
+    values = defaultdict(dict)
+    for service_id, owner_no, name_key, value in cursor.fetchall():
+        extension = by_key[name_key]
+        owner = values[(service_id, owner_no)]
+        if extension.multi_valued:
+            owner.setdefault(extension.name, []).append(json.loads(value))
+        else:
+            owner[extension.name] = json.loads(value)
+    return values
