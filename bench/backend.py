@@ -11,6 +11,7 @@ from app.db import open_database
 from app.ids import LAYOUTS
 from bench.cases import (CASES, EXTENSION_NAMES, EXTENSION_RECORDS_PER_START, EXTENSION_SCHEMAS,
                          start_body)
+from bench.cpu import CpuWatch, database_server_pids
 from bench.fill import fill_services
 from bench.server import Gunicorn, call
 from bench.wrk import run_wrk
@@ -126,8 +127,9 @@ class BackendRun:
             before = self._count_rows(case)
             warmup = run_wrk(self.settings.wrk, self.server.url, case.script,
                              seconds=self.settings.warmup_s, connections=self.settings.connections, env=env)
-            load = run_wrk(self.settings.wrk, self.server.url, case.script,
-                           seconds=self.settings.duration_s, connections=self.settings.connections, env=env)
+            with CpuWatch(self._system_pids) as cpu:
+                load = run_wrk(self.settings.wrk, self.server.url, case.script,
+                               seconds=self.settings.duration_s, connections=self.settings.connections, env=env)
             after = self._count_rows(case)
         except Skip as reason:
             print(f"    skipped: {reason}", flush=True)
@@ -137,11 +139,16 @@ class BackendRun:
             return {**outcome, "status": "failed", "reason": str(reason)}
         baseline = self.baseline.get(case.baseline)
         outcome.update(status="ok", load=load.as_dict(), warmup=warmup.as_dict(),
+                       cpu={"system_cores": cpu.system_cores, "other_cores": cpu.other_cores},
                        ratio=round(load.requests_per_s / baseline.requests_per_s, 3)
                        if baseline and baseline.requests_per_s else None)
         if case.writes:
             outcome["rows"] = self._rows_check(case, before, after, warmup, load)
         return outcome
+
+    def _system_pids(self):
+        """The system under test: gunicorn, and the database server when there is one."""
+        return self.server.pids() + (database_server_pids() if self.name == "mysql" else [])
 
     def _prepare(self, case, extensions_ready, fill):
         """Probe the case's routes and write its inputs; returns the env of its Lua script."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from bench.backend import BackendRun, Settings, drop_mysql, fresh_mysql_url, sqlite_url
+from bench.cpu import CpuWatch
 from bench.cases import BASELINES, CASE_KEYS, start_body
 from bench.report import format_table, write_json
 from bench.server import Gunicorn
@@ -63,19 +64,21 @@ def measure_baseline(settings):
     }
     server = Gunicorn("bench.baseline:app", log_path=settings.results_dir / f"{settings.stamp}-baseline.log")
     server.start()
-    loads = {}
+    loads, cpu = {}, {}
     workers = len(server.worker_pids())
     try:
         for key, (script, env) in scripts.items():
             print(f"  [baseline] {BASELINES[key]} ...", flush=True)
             run_wrk(settings.wrk, server.url, script, seconds=settings.warmup_s,
                     connections=settings.connections, env=env)
-            loads[key] = run_wrk(settings.wrk, server.url, script, seconds=settings.duration_s,
-                                 connections=settings.connections, env=env)
+            with CpuWatch(server.pids) as watch:
+                loads[key] = run_wrk(settings.wrk, server.url, script, seconds=settings.duration_s,
+                                     connections=settings.connections, env=env)
+            cpu[key] = {"system_cores": watch.system_cores, "other_cores": watch.other_cores}
         memory = server.memory.report()
     finally:
         server.stop()
-    return loads, memory, workers
+    return loads, cpu, memory, workers
 
 
 def machine(wrk):
@@ -108,8 +111,8 @@ def main():
     print(f"bench: {settings.duration_s} s per case after {settings.warmup_s} s of warm-up, "
           f"{settings.connections} connections; scratch in {workdir}", flush=True)
     try:
-        loads, memory, workers = measure_baseline(settings)
-        results["baseline"] = {key: load.as_dict() for key, load in loads.items()}
+        loads, cpu, memory, workers = measure_baseline(settings)
+        results["baseline"] = {key: {**load.as_dict(), "cpu": cpu[key]} for key, load in loads.items()}
         results["baseline_memory"] = memory
         results["settings"]["workers"] = workers
         for name in backends:

@@ -83,6 +83,10 @@ class Gunicorn:
         except psutil.NoSuchProcess:
             return []
 
+    def pids(self):
+        """The master and its workers."""
+        return [self.process.pid, *self.worker_pids()] if self.process else []
+
     def stop(self):
         """SIGTERM to the master (workers finish their request and release their leases)."""
         if self.memory is not None:

@@ -39,7 +39,8 @@ def ensure_wrk():
 
 def wrk_version(wrk):
     completed = subprocess.run([wrk, "-v"], capture_output=True, text=True)
-    return (completed.stdout + completed.stderr).splitlines()[0].strip()
+    first_line = (completed.stdout + completed.stderr).splitlines()[0]
+    return first_line.split(" Copyright")[0].strip()
 
 
 @dataclass
