@@ -14,7 +14,7 @@ from bench.cases import (CASES, EXTENSION_NAMES, EXTENSION_RECORDS_PER_START, EX
 from bench.cpu import CpuWatch, database_server_pids
 from bench.fill import fill_services
 from bench.server import Gunicorn, call
-from bench.wrk import run_wrk
+from bench.wrk import WrkError, run_wrk
 from models import ExtensionRecord, Service, State, Task, database
 
 MYSQL_DATABASE = "cs_bench"
@@ -106,7 +106,7 @@ class BackendRun:
                     continue
                 if case.key in ("start_ext", "read") and extensions_ready is None:
                     extensions_ready = self._register_extensions()
-                if case.key == "anonymous_active" and "fill" not in result:
+                if case.key in LIST_ROUTES and "fill" not in result:
                     result["fill"] = self._fill_if_routes_exist()
                 result["cases"][case.key] = self._run_case(case, extensions_ready, result.get("fill"))
             result["memory"] = self.server.memory.report()
@@ -134,7 +134,7 @@ class BackendRun:
         except Skip as reason:
             print(f"    skipped: {reason}", flush=True)
             return {**outcome, "status": "skipped", "reason": str(reason)}
-        except Failed as reason:
+        except (Failed, WrkError) as reason:
             print(f"    FAILED: {reason}", flush=True)
             return {**outcome, "status": "failed", "reason": str(reason)}
         baseline = self.baseline.get(case.baseline)
@@ -159,7 +159,7 @@ class BackendRun:
         if case.key in ("start", "start_ext"):
             with_extensions = case.key == "start_ext"
             if with_extensions and extensions_ready is not True:
-                raise Skip(extensions_ready)
+                raise extensions_ready
             body = start_body(with_extensions=with_extensions)
             self._probe("POST", "/services/start", body)
             body_file = workdir / f"{case.key}.json"
@@ -167,9 +167,9 @@ class BackendRun:
             return {"BENCH_PATH": "/services/start", "BENCH_BODY_FILE": str(body_file)}
         if case.key == "read":
             if extensions_ready is not True:
-                raise Skip(extensions_ready)
+                raise extensions_ready
             body = start_body(with_extensions=True)
-            ids = [self._probe("POST", "/services/start", body)["service_id"] for _ in range(READ_SERVICES)]
+            ids = [self._started_id(body) for _ in range(READ_SERVICES)]
             paths = [f"/services/{service_id}?extensions={','.join(EXTENSION_NAMES)}" for service_id in ids]
             read_back = self._probe("GET", paths[0])
             missing = [name for name in EXTENSION_NAMES if read_back.get(name) != body[name]]
@@ -189,6 +189,12 @@ class BackendRun:
                 raise Failed(f"GET {paths[0]} answered {str(answer)[:200]}, expected a non-empty array")
             return self._paths_env(case, paths)
         raise ValueError(f"no preparation for case {case.key}")
+
+    def _started_id(self, body):
+        answer = self._probe("POST", "/services/start", body)
+        if not isinstance(answer, dict) or "service_id" not in answer:
+            raise Failed(f"POST /services/start answered {str(answer)[:200]}, expected a service_id")
+        return answer["service_id"]
 
     def _paths_env(self, case, paths):
         paths_file = self.settings.workdir / f"{case.key}.paths"
@@ -215,16 +221,13 @@ class BackendRun:
         raise Failed(reason)
 
     def _register_extensions(self):
-        """True once the three schemas exist, else the reason why they cannot."""
-        try:
-            for schema in EXTENSION_SCHEMAS:
-                status, _, answer = call(self.server.url, "POST", "/metadata/services/extensions", schema)
-                if status in (404, 405):
-                    return f"POST /metadata/services/extensions answered {status} (route not there yet?)"
-                if status not in (201, 409):
-                    return f"registering {schema['name']} answered {status}: {json.dumps(answer)[:300]}"
-        except OSError as error:
-            return f"registering extensions failed: {error}"
+        """True once the three schemas exist, else the Skip or Failed that says why they cannot."""
+        for schema in EXTENSION_SCHEMAS:
+            status, _, answer = call(self.server.url, "POST", "/metadata/services/extensions", schema)
+            if status in (404, 405):
+                return Skip(f"POST /metadata/services/extensions answered {status} (route not there yet?)")
+            if status not in (201, 409):
+                return Failed(f"registering {schema['name']} answered {status}: {json.dumps(answer)[:300]}")
         # SPEC §6: a schema is usable through every worker within one second.
         time.sleep(1.2)
         return True

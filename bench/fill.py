@@ -151,9 +151,12 @@ def fill_services(db, count, *, layout, batch_size=5000, transaction_rows=None, 
         _release(worker_id)
     seconds = time.monotonic() - started
     rng = random.Random(seed + 1)
+
+    def sample(values):
+        return rng.sample(sorted(values), min(sample_size, len(values)))
+
     return FillReport(rows=written, seconds=seconds, index_seconds=index_seconds, worker_id=worker_id,
-                      anonymous_active_keys=rng.sample(sorted(anonymous_active), min(sample_size, len(anonymous_active))),
-                      customers=rng.sample(sorted(customers), min(sample_size, len(customers))))
+                      anonymous_active_keys=sample(anonymous_active), customers=sample(customers))
 
 
 def _drop_indexes(db):

@@ -82,9 +82,10 @@ def format_table(results):
         fill_text = (f"fill {fill['rows']:,} rows in {fill['seconds']} s" if "rows" in fill
                      else f"no fill ({fill.get('skipped', 'not run')})")
         rss_after = memory.get("max_rss_after_mb", 0)
+        rss_verdict = "met" if rss_after < RSS_TARGET_MB else "NOT MET"
         lines.append(
             f"{backend}: {run['workers']} workers; worker RSS peak {memory.get('peak_rss_mb', '-')} MB, "
-            f"after the run {rss_after} MB (target < {RSS_TARGET_MB}: {'met' if rss_after < RSS_TARGET_MB else 'NOT MET'}); "
+            f"after the run {rss_after} MB (target < {RSS_TARGET_MB}: {rss_verdict}); "
             f"'database is locked' lines: {log.get('database is locked', '-')}; "
             f"tracebacks: {log.get('Traceback', '-')}; {fill_text}")
     lines.extend(notes)

@@ -143,7 +143,8 @@ def main():
     write_json(results, path)
     print()
     print(format_table(results))
-    print(f"\n{results['elapsed_s']} s in all; written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    print(f"\n{results['elapsed_s']} s in all; written to {shown}")
     return 0
 
 

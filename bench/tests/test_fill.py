@@ -13,7 +13,7 @@ NOW_MS = 1_790_000_000_000      # 2026-09-21, well after the ID epoch
 
 
 def rows(count):
-    return [dict(zip(COLUMNS, row)) for row in generate(count, layout=LAYOUT, worker_id=63, now_ms=NOW_MS)]
+    return [dict(zip(COLUMNS, row, strict=True)) for row in generate(count, layout=LAYOUT, worker_id=63, now_ms=NOW_MS)]
 
 
 def test_ids_are_snowflakes_of_the_fill_worker_at_the_start_time():
