@@ -40,7 +40,8 @@ class Gunicorn:
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.env["BIND"] = f"127.0.0.1:{self.port}"
-        self.env["PYTHONPATH"] = str(ROOT)
+        # This checkout first, whatever else the caller's PYTHONPATH holds.
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), self.env.get("PYTHONPATH")]))
         self.process = None
         self.memory = None
 
