@@ -28,5 +28,6 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run
 
+# Build leftovers only: var/ holds the default SQLite database, which is data, not build output.
 clean:
-	rm -rf $(VENV) var *.egg-info
+	rm -rf $(VENV) *.egg-info

@@ -2,12 +2,12 @@
 import logging
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.config import Settings
-from app.db import database_kind, ensure_tables, init_database, UNAVAILABLE_ERRORS
-from app.errors import register_error_handlers, Unavailable
+from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
+from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, LeasedIdSource
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
@@ -88,16 +88,25 @@ def _tables_exist(db):
         return False
 
 
+# Endpoints that answer without the database: the status reports the outage itself, and a
+# request that matched no route (endpoint None) gets its 404/405, not a 503.
+_ANSWER_WITHOUT_DATABASE = {None, "server.status"}
+
+
 def _register_request_hooks(app, runtime):
+    app.before_request(drop_moved_database_file)
+
     @app.before_request
     def _tables_after_late_database():
-        if not runtime.tables_ready:
-            try:
-                ensure_tables(runtime.db)
-            except UNAVAILABLE_ERRORS as error:
-                raise Unavailable("the database cannot be reached; try again shortly",
-                                  error_code="DATABASE_UNAVAILABLE") from error
-            runtime.tables_ready = True
+        if runtime.tables_ready:
+            return
+        try:
+            ensure_tables(runtime.db)
+        except UNAVAILABLE_ERRORS as error:
+            if request.endpoint in _ANSWER_WITHOUT_DATABASE:
+                return
+            raise DatabaseUnavailable() from error
+        runtime.tables_ready = True
 
     @app.after_request
     def _count(response):

@@ -1,12 +1,12 @@
 """The database connection lifecycle: one live connection per worker process."""
 import logging
 import os
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import peewee as pw
 from playhouse.shortcuts import ReconnectMixin
 
-from app.config import ConfigError
+from app.config import ConfigError, redact
 from models import create_all_tables, database
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,53 @@ UNAVAILABLE_ERRORS = (pw.OperationalError, pw.InterfaceError)
 
 
 class ReconnectingMySQLDatabase(ReconnectMixin, pw.MySQLDatabase):
-    """Replaces a connection the server dropped (restart, wait_timeout) on the next query."""
+    """Replaces a connection the server dropped (restart, wait_timeout, KILL) on the next query."""
+
+
+class SqliteFileDatabase(pw.SqliteDatabase):
+    """One SQLite file, kept open by each worker, that notices when its file is moved away.
+
+    SQLite keeps working on the file it opened even after that file was renamed, deleted or
+    replaced: a server would go on writing where no later start finds the data. So the
+    identity of the file is noted at connect, and `file_moved()` tells when the path leads
+    elsewhere. (Moving a database file under a running server is never safe with SQLite;
+    this turns it into a visible outage instead of silent loss.)
+    """
+
+    def __init__(self, path, **kwargs):
+        self.path = os.path.abspath(path)
+        super().__init__(self.path, **kwargs)
+
+    def begin(self, lock_type=None):
+        # BEGIN IMMEDIATE takes the write lock up front: a transaction never has to upgrade
+        # a read lock, which is what makes concurrent SQLite writers fail with "locked".
+        # (An override rather than peewee's lock_type argument, which peewee 3.17 lacks.)
+        return super().begin(lock_type or "IMMEDIATE")
+
+    def open_existing_only(self):
+        """Once the tables exist, a reconnect must find the file: a lost file gives an error
+        (503), never a new, empty database in its place."""
+        self.database = "file:" + quote(self.path) + "?mode=rw"
+        self.connect_params["uri"] = True
+
+    def _connect(self):
+        connection = super()._connect()
+        self._state.file_identity = _file_identity(self.path)
+        return connection
+
+    def file_moved(self):
+        """True when a connection is open and the path no longer leads to its file."""
+        if self.is_closed():
+            return False
+        return _file_identity(self.path) != getattr(self._state, "file_identity", None)
+
+
+def _file_identity(path):
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_timeout_s=5):
@@ -26,11 +72,12 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
         path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
         if not path:
             raise ConfigError(f"[database] url = {url!r}: sqlite:///path names no file")
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        # BEGIN IMMEDIATE takes the write lock up front: a transaction never has to upgrade
-        # a read lock, which is what makes concurrent SQLite writers fail with "locked".
-        return pw.SqliteDatabase(path, lock_type="IMMEDIATE", timeout=busy_timeout_ms / 1000, pragmas={
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        except OSError as error:
+            # As with a MySQL server that is down: start, answer 503, recover once it works.
+            logger.error("cannot create the directory of %s: %s", path, error)
+        return SqliteFileDatabase(path, timeout=busy_timeout_ms / 1000, pragmas={
             "journal_mode": "wal",
             "synchronous": synchronous,
             "busy_timeout": busy_timeout_ms,
@@ -41,6 +88,7 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
         name = parsed.path.lstrip("/")
         if not name or not parsed.hostname:
             raise ConfigError(f"[database] url: mysql://user:password@host:port/database needs host and database")
+        from pymysql.constants import CLIENT   # only needed, and only installed, for MySQL
         return ReconnectingMySQLDatabase(
             unquote(name),
             host=parsed.hostname, port=parsed.port or 3306,
@@ -52,15 +100,11 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
             # networks do not need it, and a TLS set-up goes through the URL's host config.
             ssl_disabled=True,
             init_command="SET time_zone = '+00:00'",
+            # An UPDATE counts the rows it matched, as on SQLite, not only those it changed:
+            # "did this update find its row?" must not depend on the values written.
+            client_flag=CLIENT.FOUND_ROWS,
         )
-    raise ConfigError(f"[database] url = {_redact(url)!r}: scheme must be sqlite or mysql")
-
-
-def _redact(url):
-    parsed = urlparse(url)
-    if parsed.password:
-        return url.replace(":" + parsed.password + "@", ":***@")
-    return url
+    raise ConfigError(f"[database] url = {redact(url)!r}: scheme must be sqlite or mysql")
 
 
 def database_kind(db):
@@ -80,17 +124,28 @@ def init_database(settings):
     database.initialize(db)
     try:
         with database.connection_context():
-            create_all_tables(db)
+            ensure_tables(db)
     except UNAVAILABLE_ERRORS as error:
         # The server still starts: requests answer 503 until the database comes back,
         # and the first one that reaches it creates the tables.
-        logger.error("database %s not ready at start-up: %s", _redact(options["url"]), error)
+        logger.error("database %s not ready at start-up: %s", redact(options["url"]), error)
     return db
 
 
 def ensure_tables(db):
-    """Create tables after a start-up that could not reach the database (idempotent)."""
+    """Create missing tables (idempotent); also after a start-up that could not reach the database."""
     create_all_tables(db)
+    if isinstance(db, SqliteFileDatabase):
+        db.open_existing_only()
+
+
+def drop_moved_database_file():
+    """Close a SQLite connection whose file was moved or replaced, so the next query reopens
+    the path: the file found there, or a 503 while there is none."""
+    db = database.obj
+    if isinstance(db, SqliteFileDatabase) and db.file_moved():
+        logger.error("database file %s was moved, replaced or deleted; reopening the path", db.path)
+        discard_connection()
 
 
 def discard_connection():

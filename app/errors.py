@@ -48,6 +48,14 @@ class Unavailable(APIError):
     error_code = "SERVICE_UNAVAILABLE"
 
 
+class DatabaseUnavailable(Unavailable):
+    error_code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self, message="the database cannot be reached; try again shortly", **kwargs):
+        kwargs.setdefault("headers", {"Retry-After": "1"})
+        super().__init__(message, **kwargs)
+
+
 # error_code for the errors Werkzeug raises itself (routing, body size).
 HTTP_ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -108,8 +116,7 @@ def _http_error(error):
 def _database_unavailable(error):
     logger.warning("database unavailable: %s", error)
     discard_connection()
-    return error_response(503, "DATABASE_UNAVAILABLE", "the database cannot be reached; try again shortly",
-                          headers={"Retry-After": "1"})
+    return _api_error(DatabaseUnavailable())
 
 
 def _id_unavailable(error):

@@ -91,6 +91,7 @@ class SnowflakeGenerator:
 
     def __init__(self, layout, worker_id, *, max_clock_skew_ms=5, clock=None, sleep=time.sleep,
                  last_ms=0):
+        """last_ms: the last millisecond anyone issued IDs under this worker ID (0: none)."""
         if not 0 <= worker_id < layout.max_workers:
             raise ValueError(f"worker ID {worker_id} outside 0..{layout.max_workers - 1}")
         self.layout = layout
@@ -99,7 +100,9 @@ class SnowflakeGenerator:
         self._clock = clock or (lambda: time.time_ns() // 1_000_000)
         self._sleep = sleep
         self._last_ms = last_ms
-        self._sequence = 0
+        # A previous holder of this worker ID may have used every sequence number of
+        # last_ms, so a new generator starts in a later millisecond, never in that one.
+        self._sequence = layout.max_sequence
         self._lock = threading.Lock()
 
     @property
@@ -159,6 +162,7 @@ class LeasedIdSource:
         self._holder = None
         self._generator = None
         self._renew_at = 0
+        self._release_at_exit = False
 
     @property
     def worker_id(self):
@@ -192,7 +196,9 @@ class LeasedIdSource:
         self._holder = holder
         self._pid = os.getpid()
         self._renew_at = now + self.lease_ms // 3
-        atexit.register(self.release)
+        if not self._release_at_exit:
+            atexit.register(self.release)
+            self._release_at_exit = True
         logger.info("worker ID %d leased by %s", worker_id, holder)
 
     def _renew(self, now):

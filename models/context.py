@@ -30,9 +30,16 @@ class Service(_Lifecycle):
     last_task_id = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
 
     class Meta:
+        # One index per list (SPEC §3.5): the filter fixes its leading columns (IS NULL is an
+        # equality for both databases) and the index order, with the primary key at its end,
+        # is the list's order (started_ms DESC, id DESC), so a page reads only its own rows.
+        # The completed_ms ones serve the active lists, which IVRs ask on every call: without
+        # them a caller ID with a long history (or a withheld one) scans all of it.
         indexes = (
             (("customer_id", "started_ms"), False),
-            (("contact_key", "started_ms"), False),
+            (("customer_id", "completed_ms", "started_ms"), False),
+            (("contact_key", "customer_id", "started_ms"), False),
+            (("contact_key", "customer_id", "completed_ms", "started_ms"), False),
         )
 
 

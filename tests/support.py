@@ -1,4 +1,4 @@
-"""Test helpers: real gunicorn servers on free ports, INI files, and a scripted clock."""
+"""Test helpers: real gunicorn servers on free ports, INI files, a scripted clock, a TCP proxy."""
 import configparser
 import contextlib
 import io
@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -53,6 +54,9 @@ def _server_environment(config_path, extra_env):
     env = {key: value for key, value in os.environ.items()
            if key not in ("PORT", "BIND", "WEB_CONCURRENCY", "CS_CONFIG")}
     env["CS_CONFIG"] = str(config_path)
+    # gunicorn >= 25.1 opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl (else in
+    # $HOME): one per server, so that servers started side by side do not take each other's.
+    env["XDG_RUNTIME_DIR"] = str(Path(config_path).parent)
     env.update(extra_env or {})
     return env
 
@@ -160,3 +164,71 @@ class ScriptedClock:
 
     def advance(self, ms):
         self.now += ms
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a target: stop() is a network outage, start() its end.
+
+    Stopping cuts every forwarded connection and refuses new ones; starting again listens on
+    the same port, as a database host that comes back would.
+    """
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener = None
+        self._open = set()
+        self._lock = threading.Lock()
+
+    def start(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self):
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            _shut(listener)     # wakes the accept() of the listening thread on Linux
+        with self._lock:
+            cut, self._open = self._open, set()
+        for connection in cut:
+            _shut(connection)
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return          # stopped
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                _shut(client)
+                continue
+            with self._lock:
+                self._open |= {client, upstream}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass            # the other side or stop() closed it
+        with self._lock:
+            self._open -= {source, sink}
+        _shut(source)
+        _shut(sink)
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass                # not connected, or already shut
+    sock.close()

@@ -3,7 +3,7 @@ import marshmallow as ma
 from flask import current_app
 from werkzeug.routing import BaseConverter
 
-from app.errors import BadRequest, Unavailable, ValidationFailed
+from app.errors import BadRequest, NotFound, Unavailable, ValidationFailed
 
 
 def runtime():
@@ -84,6 +84,14 @@ class PositiveIdConverter(BaseConverter):
         return str(value)
 
 
+def number_in_range(kind, number):
+    """SPEC §2: a state or task ID outside the positive 32-bit range is an unknown resource."""
+    if not 0 < number < 2**31:
+        label = "state" if kind == "states" else "task"
+        raise NotFound(f"no {label} {number}", error_code=f"{label.upper()}_NOT_FOUND")
+    return number
+
+
 def refuse_in_maintenance():
     """before_request of the service, state and task blueprints (SPEC §9)."""
     if runtime().mode.current() == "maintenance":
@@ -92,8 +100,8 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import metadata, server, services
+    from app.api import extension_values, metadata, server, services, states, tasks
     app.url_map.converters["id"] = PositiveIdConverter
     prefix = base_path or None
-    for module in (server, metadata, services):
+    for module in (server, metadata, services, states, tasks, extension_values):
         app.register_blueprint(module.blueprint, url_prefix=prefix)

@@ -50,6 +50,21 @@ def json_body(*, required=True):
         if required:
             raise BadRequest("a JSON object body is required", error_code="MISSING_BODY")
         return None
+    value = _parse(raw)
+    if not isinstance(value, dict):
+        raise BadRequest("request body must be a JSON object", error_code="INVALID_BODY")
+    return value
+
+
+def json_value():
+    """A required body of any JSON type (an extension value may be an array), checked as json_body."""
+    raw = _read_body()
+    if not raw.strip():
+        raise BadRequest("a JSON body is required", error_code="MISSING_BODY")
+    return _parse(raw)
+
+
+def _parse(raw):
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -66,6 +81,4 @@ def json_body(*, required=True):
         raise BadRequest("invalid JSON: nested too deeply", error_code="INVALID_JSON") from None
     except ValueError as error:  # NaN/Infinity, or an integer with too many digits
         raise BadRequest(f"invalid JSON: {error}", error_code="INVALID_JSON") from None
-    if not isinstance(value, dict):
-        raise BadRequest("request body must be a JSON object", error_code="INVALID_BODY")
     return value

@@ -1,14 +1,13 @@
 """GET /healthz, GET /server/status and POST /server/mode (SPEC §9)."""
-import datetime as dt
 import os
 import resource
-import time
 
 from flask import Blueprint, jsonify
 
 from app import __version__, db as db_lifecycle
 from app.api import load, runtime
 from app.api.body import json_body
+from app.errors import DatabaseUnavailable
 from schemas.server import ServerModeSchema
 from schemas.timestamps import format_ms
 
@@ -18,25 +17,27 @@ _mode_schema = ServerModeSchema()
 
 @blueprint.get("/healthz")
 def healthz():
-    if db_lifecycle.ping():
-        return jsonify({"status": "ok"})
-    return jsonify({"status": "database unavailable"}), 503
+    """200 when the database answers; else the SPEC §2 503, like every other error."""
+    if not db_lifecycle.ping():
+        raise DatabaseUnavailable()
+    return jsonify({"status": "ok"})
 
 
 @blueprint.get("/server/status")
 def status():
+    """Figures of the worker process that answers; the counts exclude this request itself."""
     state = runtime()
-    stats = state.stats
     answers = db_lifecycle.ping()
+    now, counts = state.stats.snapshot()
     body = {
         "version": __version__,
         "mode": state.mode.current() if answers else "unknown",
-        "started": format_ms(int(stats.started * 1000)),
-        "system_time": format_ms(int(time.time() * 1000)),
-        "last_request": format_ms(int(stats.last_request * 1000)) if stats.last_request else None,
-        "request_today": stats.requests_today,
-        "client_errors_today": stats.client_errors_today,
-        "server_errors_today": stats.server_errors_today,
+        "started": _timestamp(state.stats.started),
+        "system_time": _timestamp(now),
+        "last_request": _timestamp(counts["last_request"]) if counts["last_request"] else None,
+        "request_today": counts["request_today"],
+        "client_errors_today": counts["client_errors_today"],
+        "server_errors_today": counts["server_errors_today"],
         "memory": _memory(),
         "database": {"kind": state.database_kind, "answers": answers},
         "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id},
@@ -49,6 +50,10 @@ def set_mode():
     mode = load(_mode_schema, json_body(), message="mode must be maintenance or production")["mode"]
     runtime().mode.set(mode)
     return jsonify({"mode": mode})
+
+
+def _timestamp(seconds):
+    return format_ms(int(seconds * 1000))
 
 
 def _memory():

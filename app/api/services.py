@@ -1,13 +1,17 @@
-"""Start Service and service reads (SPEC §3.1, §3.2)."""
+"""Services: start, read, complete, associate and the lists (SPEC §3.1–§3.5)."""
+import marshmallow as ma
 from flask import Blueprint, jsonify, request, url_for
 
-from app.api import flag, load_event, name_list, refuse_in_maintenance, runtime
+from app.api import flag, load_event, name_list, refuse_in_maintenance, runtime, summarise
 from app.api.body import json_body
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
+from schemas.queries import ListWindowSchema
 
 blueprint = Blueprint("services", __name__)
 blueprint.before_request(refuse_in_maintenance)
+_window_schema = ListWindowSchema()
+STATUS_PATH = "<any(active, completed):status>"
 
 
 def service_id_in_range(service_id):
@@ -46,3 +50,60 @@ def read_service(service_id):
     nesting = nesting_from(request.args)
     row = services.get_service(service_id_in_range(service_id))
     return jsonify(services.present_services([row], state.presenter, nesting)[0])
+
+
+@blueprint.post("/services/<id:service_id>/end")
+def complete_service(service_id):
+    state = runtime()
+    service_id_in_range(service_id)
+    nesting = nesting_from(request.args)
+    event, extensions = load_event(state.events.service_end, "services", json_body(required=False) or {})
+    row = services.complete_service(service_id, event, extensions)
+    return jsonify(services.present_services([row], state.presenter, nesting)[0])
+
+
+@blueprint.post("/customers/<customer_id>/services/<id:service_id>")
+def associate_service(customer_id, service_id):
+    state = runtime()
+    service_id_in_range(service_id)
+    customer_id = path_text("customer_id", customer_id, 16)
+    nesting = nesting_from(request.args)
+    event, extensions = load_event(state.events.service_update, "services", json_body(required=False) or {})
+    row = services.associate_service(service_id, customer_id, event, extensions)
+    return jsonify(services.present_services([row], state.presenter, nesting)[0])
+
+
+@blueprint.get("/customers/<customer_id>/services", defaults={"status": "all"})
+@blueprint.get(f"/customers/<customer_id>/services/{STATUS_PATH}")
+def list_customer_services(customer_id, status):
+    return _service_list(status, customer_id=path_text("customer_id", customer_id, 16))
+
+
+@blueprint.get("/services/anonymous/<contact_key>", defaults={"status": "all"})
+@blueprint.get(f"/services/anonymous/<contact_key>/{STATUS_PATH}")
+def list_anonymous_services(contact_key, status):
+    return _service_list(status, contact_key=path_text("contact_key", contact_key, 64))
+
+
+def _service_list(status, **owner):
+    state = runtime()
+    nesting = nesting_from(request.args)
+    try:
+        window = _window_schema.load(request.args.to_dict())
+    except ma.ValidationError as error:
+        raise BadRequest(summarise(error.messages), error_code="INVALID_PARAMETER", fields=error.messages) from None
+    max_list = state.settings["api"]["max_list"]
+    window.setdefault("limit", max_list)
+    if window["limit"] > max_list:
+        raise BadRequest(f"limit must be at most {max_list}", error_code="INVALID_PARAMETER",
+                         fields={"limit": [f"Must be between 0 and {max_list}."]})
+    rows = services.list_services(status=status, **owner, **window)
+    return jsonify(services.present_services(rows, state.presenter, nesting))
+
+
+def path_text(name, value, max_length):
+    """SPEC §2 length limits apply to path segments as to body fields."""
+    if len(value) > max_length:
+        raise ValidationFailed(f"{name} is longer than {max_length} characters",
+                               fields={name: [f"Longer than maximum length {max_length}."]})
+    return value

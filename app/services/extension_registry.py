@@ -131,6 +131,50 @@ class ExtensionRegistry:
             raise ValidationFailed("invalid extension value(s): " + ", ".join(errors), fields=errors)
         return loaded
 
+    def value_extension(self, kind, name):
+        """The extension a PUT .../extensions/<name> writes: registered, or schema-less in free mode."""
+        extension = self.get(kind, name)
+        if extension is None and self.free and _is_name(name):
+            return FreeExtension(name, kind)
+        if extension is None:
+            raise NotFound(f"no {kind} extension named {name!r}", error_code="EXTENSION_NOT_FOUND")
+        return extension
+
+    def load_value(self, extension, value):
+        """A whole value (object, or array for multi-valued) loaded for storing; ValidationFailed if invalid."""
+        if isinstance(extension, FreeExtension):
+            return value
+        try:
+            return self._load_one(extension, value)
+        except ma.ValidationError as error:
+            raise ValidationFailed(f"invalid value of extension {extension.name}",
+                                   fields={extension.name: error.messages}) from None
+
+    def load_selector(self, extension, body, *, unique_only):
+        """One record's attributes for the by-unique forms, checked but without defaults filled.
+
+        The body must fill a unique constraint; with unique_only (delete) it may hold nothing else.
+        """
+        if not extension.multi_valued or not extension.unique:
+            raise BadRequest(f"extension {extension.name} is not multi-valued with unique attributes; "
+                             "the by-unique forms do not apply", error_code="NO_UNIQUE_ATTRIBUTES")
+        try:
+            selector = extension.record_schema.load(body, partial=True)
+        except ma.ValidationError as error:
+            raise ValidationFailed(f"invalid record of extension {extension.name}", fields=error.messages) from None
+        unique_names = {name for names in extension.unique for name in names}
+        if unique_only:
+            others = sorted(set(selector) - unique_names)
+            if others:
+                raise ValidationFailed("only unique attributes pick the record to delete",
+                                       fields={name: ["Not a unique attribute."] for name in others})
+        if not unique_keys(extension, selector):
+            wanted = " or ".join("+".join(names) for names in extension.unique)
+            raise BadRequest(f"the body must hold the unique attributes {wanted}",
+                             error_code="MISSING_UNIQUE_ATTRIBUTES",
+                             fields={"_schema": [f"Send {wanted}."]})
+        return selector
+
     def _load_one(self, extension, value):
         if not extension.multi_valued:
             if not isinstance(value, dict):

@@ -9,11 +9,23 @@ import hashlib
 import json
 from collections import defaultdict
 
+from app.errors import NotFound
 from app.services.extension_registry import unique_keys
 from models import ExtensionRecord, ExtensionUniqueKey
 from models.statements import execute, insert, insert_many
 
 SERVICE_OWNER = 0
+
+
+def owner_no(kind, number=None):
+    """Where values are filed: a service at 0, its state n at +n, its task n at -n.
+
+    States and tasks are numbered independently and one extension name may be registered
+    for both kinds, so the sign is what keeps state 1's values apart from task 1's.
+    """
+    if kind == "services":
+        return SERVICE_OWNER
+    return number if kind == "states" else -number
 
 
 def dump_json(value):
@@ -118,3 +130,54 @@ def read_values(service_ids, owner_nos, extensions):
         else:
             owner[extension.name] = json.loads(value)
     return values
+
+
+def find_by_unique(extension, service_id, owner_no, selector):
+    """(record row, stored record) of the record the selector's unique attributes pick.
+
+    The selector fills at least one unique constraint (the caller checks); the first one
+    finds the record through its key row, and every other unique attribute sent must equal
+    the record's. Raises NotFound when no record matches.
+    """
+    number, key = unique_keys(extension, selector)[0]
+    record = (ExtensionRecord
+              .select()
+              .join(ExtensionUniqueKey, on=(ExtensionUniqueKey.record == ExtensionRecord.id))
+              .where((ExtensionUniqueKey.schema == extension.id)
+                     & (ExtensionUniqueKey.service_id == service_id)
+                     & (ExtensionUniqueKey.owner_no == owner_no)
+                     & (ExtensionUniqueKey.constraint_no == number)
+                     & (ExtensionUniqueKey.digest == _digest(key)))
+              .first())
+    stored = json.loads(record.value) if record is not None else None
+    if stored is None or any(_canonical(stored.get(name)) != _canonical(value)
+                             for name, value in selector.items() if name in _unique_names(extension)):
+        shown = {name: value for name, value in selector.items() if name in _unique_names(extension)}
+        raise NotFound(f"no {extension.name} record with {dump_json(shown)}", error_code="RECORD_NOT_FOUND")
+    return record, stored
+
+
+def update_by_unique(extension, service_id, owner_no, partial):
+    """Overwrite the non-unique attributes sent on the record the unique ones pick.
+
+    Unique attribute values never change (the vendor's rule), so the record keeps its key rows.
+    """
+    record, stored = find_by_unique(extension, service_id, owner_no, partial)
+    merged = {**stored, **partial}
+    ExtensionRecord.update(value=dump_json(merged)).where(ExtensionRecord.id == record.id).execute()
+    return merged
+
+
+def delete_by_unique(extension, service_id, owner_no, selector):
+    """Drop the record the unique attributes pick, and its key rows."""
+    record, _ = find_by_unique(extension, service_id, owner_no, selector)
+    ExtensionUniqueKey.delete().where(ExtensionUniqueKey.record == record.id).execute()
+    ExtensionRecord.delete().where(ExtensionRecord.id == record.id).execute()
+
+
+def _unique_names(extension):
+    return {name for names in extension.unique for name in names}
+
+
+def _canonical(value):
+    return json.dumps(value, sort_keys=True)

@@ -1,13 +1,17 @@
-"""Services: start and read (SPEC §3.1, §3.2)."""
+"""Services: start, read, complete, associate and list (SPEC §3.1–§3.5)."""
+import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import peewee as pw
 
-from app.errors import Conflict, NotFound
-from app.services.extension_values import SERVICE_OWNER, read_values, store_values
+from app.errors import BadRequest, Conflict, NotFound
+from app.services.extension_values import SERVICE_OWNER, dump_json, read_values, replace_values, store_values
+from app.services.lifecycle import cascade_columns, completion_ms, end_columns
 from app.services.presenters import split_context
 from models import ExtensionSchema, Service, State, Task, database, now_ms
 from models.statements import insert, select_rows
+from schemas.events import CONTEXT_FIELDS
 
 
 @dataclass
@@ -44,6 +48,23 @@ def raise_if_schemas_vanished(extensions):
                        error_code="CONCURRENT_CHANGE")
 
 
+@contextmanager
+def integrity_refusals(extensions, *, unique_conflict=False):
+    """Around a transaction that stores extension values: the database's refusals that are not bugs.
+
+    A schema deleted by another worker meanwhile is a 409 CONCURRENT_CHANGE; with
+    unique_conflict, a key refused by the ExtensionUniqueKey index is a 409 UNIQUE_CONFLICT.
+    """
+    try:
+        yield
+    except pw.IntegrityError:
+        raise_if_schemas_vanished(extensions)
+        if unique_conflict:
+            raise Conflict("a record with the same unique attribute values exists already",
+                           error_code="UNIQUE_CONFLICT") from None
+        raise
+
+
 def _service_by_id(P):
     return (Service
             .select()
@@ -65,6 +86,102 @@ def get_service(service_id, *, for_update=False):
     if not rows:
         raise NotFound(f"no service {service_id}", error_code="SERVICE_NOT_FOUND")
     return rows[0]
+
+
+def complete_service(service_id, event, extensions):
+    """Complete the service and its active states and tasks at one time; return the service row.
+
+    Extension values sent replace the stored ones wholesale. Raises NotFound, and BadRequest
+    for a second completion or a timestamp before a start.
+    """
+    explicit_ms = event.pop("timestamp", None)
+    end_context, event = split_context(event)
+    with integrity_refusals(extensions):
+        with database.atomic():
+            service = get_service(service_id, for_update=True)
+            if service.completed_ms is not None:
+                raise BadRequest(f"service {service_id} is completed already", error_code="ALREADY_COMPLETED")
+            starts = [(f"service {service_id}", service.started_ms), *_latest_active_starts(service_id)]
+            completed_ms = completion_ms(explicit_ms, starts)
+            for model in (State, Task):
+                (model
+                 .update(cascade_columns(completed_ms))
+                 .where((model.service == service_id) & model.completed_ms.is_null())
+                 .execute())
+            (Service
+             .update(end_columns(completed_ms, end_context, event))
+             .where(Service.id == service_id)
+             .execute())
+            replace_values(service_id, SERVICE_OWNER, extensions)
+    return get_service(service_id)
+
+
+def _latest_active_starts(service_id):
+    starts = []
+    for model, number, label in ((State, State.state_id, "state"), (Task, Task.task_id, "task")):
+        latest = (model
+                  .select(number, model.started_ms)
+                  .where((model.service == service_id) & model.completed_ms.is_null())
+                  .order_by(model.started_ms.desc())
+                  .tuples()
+                  .first())
+        if latest is not None:
+            starts.append((f"{label} {latest[0]}", latest[1]))
+    return starts
+
+
+def associate_service(service_id, customer_id, event, extensions):
+    """Attach the service to customer_id (last write wins) and apply the updates sent.
+
+    Context fields sent are merged into the start context; the contact key is kept; a
+    `timestamp` is the time of this update, which is not recorded (the start time stays).
+    """
+    event.pop("timestamp", None)
+    context = {name: event.pop(name) for name in CONTEXT_FIELDS if name in event}
+    with integrity_refusals(extensions):
+        with database.atomic():
+            service = get_service(service_id, for_update=True)
+            columns = {"customer_id": customer_id, **event}
+            if context:
+                columns["start_context"] = dump_json({**json.loads(service.start_context or "{}"), **context})
+            Service.update(columns).where(Service.id == service_id).execute()
+            replace_values(service_id, SERVICE_OWNER, extensions)
+    return get_service(service_id)
+
+
+def list_services(**criteria):
+    """A customer's services, or the anonymous ones of a contact key; newest start first.
+
+    Criteria as services_query takes them.
+    """
+    return list(services_query(**criteria))
+
+
+def services_query(*, customer_id=None, contact_key=None, status="all", started_from=None, started_to=None,
+                   limit, offset=0):
+    """The query of a list; started_from is inclusive, started_to exclusive.
+
+    Each filter fixes the leading columns of one Service index whose order is the list's
+    order, so the database reads only the page's rows and never sorts (docs/DECISIONS.md).
+    """
+    if customer_id is not None:
+        where = Service.customer_id == customer_id
+    else:
+        where = (Service.contact_key == contact_key) & Service.customer_id.is_null()
+    if status == "active":
+        where &= Service.completed_ms.is_null()
+    elif status == "completed":
+        where &= Service.completed_ms.is_null(False)
+    if started_from is not None:
+        where &= Service.started_ms >= started_from
+    if started_to is not None:
+        where &= Service.started_ms < started_to
+    return (Service
+            .select()
+            .where(where)
+            .order_by(Service.started_ms.desc(), Service.id.desc())
+            .limit(limit)
+            .offset(offset))
 
 
 def present_services(rows, presenter, nesting):

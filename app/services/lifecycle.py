@@ -1,0 +1,71 @@
+"""What starting and completing services, states and tasks share: numbering and end times.
+
+Every write on a service's states, tasks or extension values runs in one transaction whose
+first read is `get_service(service_id, for_update=True)`: writers of one service queue on
+that row (so they cannot deadlock each other), and on MySQL the snapshot of the later plain
+reads is taken after the previous holder committed. SQLite's BEGIN IMMEDIATE has taken the
+database's write lock already.
+"""
+from app.errors import BadRequest
+from models import Service, now_ms
+from models.statements import execute
+from schemas.timestamps import format_ms
+
+INT32_MAX = 2**31 - 1
+
+
+def refuse_completed_service(service):
+    if service.completed_ms is not None:
+        raise BadRequest(f"service {service.id} is completed; nothing can start in it",
+                         error_code="SERVICE_COMPLETED")
+
+
+def next_number(service, column):
+    """Take the service's next state_id or task_id (column: Service.last_state_id / last_task_id).
+
+    Gap-free and distinct under concurrency only because the caller holds the service lock
+    and a rolled-back transaction takes its number back with it.
+    """
+    number = getattr(service, column.name) + 1
+    if number > INT32_MAX:
+        raise BadRequest(f"service {service.id} has used every {column.name[5:]}", error_code="TOO_MANY")
+    execute(_set_number, (number, service.id), column.name)
+    return number
+
+
+def _set_number(P, column_name):
+    return (Service
+            .update({getattr(Service, column_name): P})
+            .where(Service.id == P))
+
+
+def completion_ms(explicit_ms, starts):
+    """The one completion time of a row and everything that completes with it.
+
+    `starts` is [(label, started_ms)] of every row completing. An explicit time earlier than
+    one of them is refused; a missing one is the server's time, raised to the latest start
+    when a client's start time lies ahead of our clock, so no duration is negative.
+    """
+    latest_label, latest_ms = max(starts, key=lambda item: item[1])
+    if explicit_ms is None:
+        return max(now_ms(), latest_ms)
+    if explicit_ms < latest_ms:
+        started = format_ms(latest_ms)
+        raise BadRequest(f"timestamp is earlier than the start of {latest_label} ({started})",
+                         error_code="TIMESTAMP_BEFORE_START",
+                         fields={"timestamp": [f"Earlier than the start of {latest_label} ({started})."]})
+    return explicit_ms
+
+
+def end_columns(completed_ms, end_context, event):
+    """Columns an end event writes on the row it completes."""
+    columns = {"completed_ms": completed_ms, "end_context": end_context}
+    for name in ("disposition", "disposition_desc"):
+        if name in event:
+            columns[name] = event[name]
+    return columns
+
+
+def cascade_columns(completed_ms):
+    """Columns written on rows completed by their parent's end: the time, no context of their own."""
+    return {"completed_ms": completed_ms, "end_context": "{}"}
