@@ -43,15 +43,17 @@ def format_table(results):
     lines = [HEADER, "-" * len(HEADER)]
     notes = []
     busy = []
-    for key, load in results["baseline"].items():
-        other = load["cpu"]["other_cores"]
-        if other is not None and other > BUSY_OTHER_CORES:
-            busy.append(f"baseline {key}")
-        lines.append(_row("baseline", results["baseline_titles"][key], load, "1.000", other))
-    for backend, run in results["backends"].items():
+    for number, (backend, run) in enumerate(results["backends"].items()):
+        if number:
+            lines.append("")
         if "skipped" in run:
             lines.append(f"{backend:<9}skipped: {run['skipped']}")
             continue
+        for key, load in run["baseline"]["cases"].items():
+            other = load["cpu"]["other_cores"]
+            if other is not None and other > BUSY_OTHER_CORES:
+                busy.append(f"baseline before {backend}: {key}")
+            lines.append(_row("baseline", results["baseline_titles"][key], load, "1.000", other))
         for key, case in run["cases"].items():
             if case["status"] != "ok":
                 lines.append(f"{backend:<9}{case['title'][:47]:<48}{case['status']}: {case['reason']}")
@@ -83,8 +85,10 @@ def format_table(results):
                      else f"no fill ({fill.get('skipped', 'not run')})")
         rss_after = memory.get("max_rss_after_mb", 0)
         rss_verdict = "met" if rss_after < RSS_TARGET_MB else "NOT MET"
+        baseline_peak = run["baseline"]["memory"].get("peak_rss_mb", "-")
         lines.append(
-            f"{backend}: {run['workers']} workers; worker RSS peak {memory.get('peak_rss_mb', '-')} MB, "
+            f"{backend}: {run['workers']} workers (baseline: {run['baseline']['workers']}, RSS peak "
+            f"{baseline_peak} MB); worker RSS peak {memory.get('peak_rss_mb', '-')} MB, "
             f"after the run {rss_after} MB (target < {RSS_TARGET_MB}: {rss_verdict}); "
             f"'database is locked' lines: {log.get('database is locked', '-')}; "
             f"tracebacks: {log.get('Traceback', '-')}; {fill_text}")
@@ -92,7 +96,6 @@ def format_table(results):
     if busy:
         lines.append(f"WARNING: other processes took over {BUSY_OTHER_CORES} cores during {', '.join(busy)} "
                      f"(column 'other'): those figures understate the server and the baseline alike.")
-    lines.append(f"baseline workers: RSS peak {results['baseline_memory'].get('peak_rss_mb', '-')} MB")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""`python -m bench.run` (`make bench`): baseline first, then each backend, then the table and the JSON.
+"""`python -m bench.run` (`make bench`): per backend the baseline then the cases; then the table and the JSON.
 
 Environment (all optional):
   BENCH_DURATION (10)  seconds measured per case     BENCH_WARMUP (3)  seconds of warm-up before each
@@ -50,8 +50,12 @@ def settings_from_env(wrk, workdir, stamp):
     )
 
 
-def measure_baseline(settings):
-    """The baseline's requests/s for each kind of case, measured now, under the same gunicorn settings."""
+def measure_baseline(settings, tag):
+    """The baseline's figures for each kind of case, measured now, under the same gunicorn settings.
+
+    Measured again before each backend, so that a ratio compares two measurements taken
+    minutes apart, not the first and the last of the run.
+    """
     workdir = settings.workdir
     (workdir / "post.json").write_text(json.dumps(start_body(with_extensions=False)))
     (workdir / "post_ext.json").write_text(json.dumps(start_body(with_extensions=True)))
@@ -62,13 +66,13 @@ def measure_baseline(settings):
         "post_ext": ("post.lua", {"BENCH_PATH": "/services/start", "BENCH_BODY_FILE": str(workdir / "post_ext.json")}),
         "journey": ("journey.lua", {}),
     }
-    server = Gunicorn("bench.baseline:app", log_path=settings.results_dir / f"{settings.stamp}-baseline.log")
+    server = Gunicorn("bench.baseline:app", log_path=settings.results_dir / f"{settings.stamp}-baseline-{tag}.log")
     server.start()
     loads, cpu = {}, {}
     workers = len(server.worker_pids())
     try:
         for key, (script, env) in scripts.items():
-            print(f"  [baseline] {BASELINES[key]} ...", flush=True)
+            print(f"  [baseline before {tag}] {BASELINES[key]} ...", flush=True)
             run_wrk(settings.wrk, server.url, script, seconds=settings.warmup_s,
                     connections=settings.connections, env=env)
             with CpuWatch(server.pids) as watch:
@@ -78,7 +82,8 @@ def measure_baseline(settings):
         memory = server.memory.report()
     finally:
         server.stop()
-    return loads, cpu, memory, workers
+    figures = {key: {**load.as_dict(), "cpu": cpu[key]} for key, load in loads.items()}
+    return loads, {"cases": figures, "memory": memory, "workers": workers}
 
 
 def machine(wrk):
@@ -111,10 +116,6 @@ def main():
     print(f"bench: {settings.duration_s} s per case after {settings.warmup_s} s of warm-up, "
           f"{settings.connections} connections; scratch in {workdir}", flush=True)
     try:
-        loads, cpu, memory, workers = measure_baseline(settings)
-        results["baseline"] = {key: {**load.as_dict(), "cpu": cpu[key]} for key, load in loads.items()}
-        results["baseline_memory"] = memory
-        results["settings"]["workers"] = workers
         for name in backends:
             if name == "sqlite":
                 url = sqlite_url(workdir)
@@ -129,7 +130,8 @@ def main():
             else:
                 raise SystemExit(f"BENCH_BACKENDS: unknown backend {name!r}")
             try:
-                results["backends"][name] = BackendRun(name, url, settings, loads).run()
+                loads, baseline = measure_baseline(settings, name)
+                results["backends"][name] = {"baseline": baseline, **BackendRun(name, url, settings, loads).run()}
             finally:
                 if name == "mysql" and not settings.keep:
                     drop_mysql(url)
