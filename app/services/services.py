@@ -29,9 +29,14 @@ def start_service(ids, event, extensions):
     service_id = ids.next_id()
     started_ms = event.pop("timestamp", None) or now_ms()
     start_context, event = split_context(event)
+    row = {"id": service_id, "started_ms": started_ms, "start_context": start_context, **event}
+    if not extensions:
+        # One statement is atomic by itself; BEGIN and COMMIT would be two more round trips.
+        insert(Service, row)
+        return service_id
     try:
         with database.atomic():
-            insert(Service, {"id": service_id, "started_ms": started_ms, "start_context": start_context, **event})
+            insert(Service, row)
             store_values(service_id, SERVICE_OWNER, extensions)
     except pw.IntegrityError:
         # Values were checked against each other before; what is left is a schema deleted
