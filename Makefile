@@ -29,6 +29,10 @@ test: $(VENV)/.installed-test
 stress: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m stress -s $(PYTEST_ARGS)
 
+# make bench: wrk against the server and a bare Flask baseline; see bench/README.md.
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.run
+
 # Build leftovers only: var/ holds the default SQLite database, which is data, not build output.
 clean:
 	rm -rf $(VENV) *.egg-info

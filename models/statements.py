@@ -65,10 +65,15 @@ def _compiled(builder, shape, db_class, param):
     return sql
 
 
+def compiled_sql(builder, *shape):
+    """The SQL text of the query builder(P, *shape) returns, for the bound database."""
+    db = database.obj
+    return _compiled(builder, shape, type(db), db.param)
+
+
 def execute(builder, params, *shape):
     """Run the query builder(P, *shape) returns, with params in the order the marks appear."""
-    db = database.obj
-    return database.execute_sql(_compiled(builder, shape, type(db), db.param), params)
+    return database.execute_sql(compiled_sql(builder, *shape), params)
 
 
 @lru_cache(maxsize=64)

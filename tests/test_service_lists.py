@@ -170,7 +170,7 @@ def many_services(app):
 def test_each_list_reads_its_index_in_list_order_without_sorting(many_services, name):
     criteria, index = LISTS[name]
     with database.connection_context():
-        sql, params = services_query(limit=1000, **criteria).sql()
+        sql, params = services_query(limit=1000, **criteria)
         if isinstance(database.obj, pw.MySQLDatabase):
             cursor = database.execute_sql("EXPLAIN " + sql, params)
             plan = [dict(zip([column[0].lower() for column in cursor.description], row)) for row in cursor]

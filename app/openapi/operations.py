@@ -134,10 +134,9 @@ OPERATIONS = {
     # --- server --------------------------------------------------------------------------
     "server.healthz": Operation(
         tag="Server", summary="Health check",
-        description="For nginx and load balancers: 200 when the database answers, else 503 with "
-                    "`{\"status\": \"database unavailable\"}`.",
-        answers=(Answer(200, "The database answers.", "Health"),
-                 Answer(503, "The database does not answer.", "Health")),
+        description="For nginx and load balancers: 200 when the database answers, else 503 "
+                    "`DATABASE_UNAVAILABLE` in the error shape of every other route.",
+        answers=(Answer(200, "The database answers.", "Health"),),
     ),
     "server.status": Operation(
         tag="Server", summary="Server status",

@@ -10,7 +10,7 @@ from app.services.extension_values import SERVICE_OWNER, dump_json, read_values,
 from app.services.lifecycle import cascade_columns, completion_ms, end_columns
 from app.services.presenters import split_context
 from models import ExtensionSchema, Service, State, Task, database, now_ms
-from models.statements import insert, select_rows
+from models.statements import compiled_sql, insert, select_rows
 from schemas.events import CONTEXT_FIELDS
 
 
@@ -29,9 +29,14 @@ def start_service(ids, event, extensions):
     service_id = ids.next_id()
     started_ms = event.pop("timestamp", None) or now_ms()
     start_context, event = split_context(event)
+    row = {"id": service_id, "started_ms": started_ms, "start_context": start_context, **event}
+    if not extensions:
+        # One statement is atomic by itself; BEGIN and COMMIT would be two more round trips.
+        insert(Service, row)
+        return service_id
     try:
         with database.atomic():
-            insert(Service, {"id": service_id, "started_ms": started_ms, "start_context": start_context, **event})
+            insert(Service, row)
             store_values(service_id, SERVICE_OWNER, extensions)
     except pw.IntegrityError:
         # Values were checked against each other before; what is left is a schema deleted
@@ -154,34 +159,46 @@ def list_services(**criteria):
 
     Criteria as services_query takes them.
     """
-    return list(services_query(**criteria))
+    shape, params = _list_shape(**criteria)
+    return select_rows(Service, _list_query, params, *shape)
 
 
-def services_query(*, customer_id=None, contact_key=None, status="all", started_from=None, started_to=None,
-                   limit, offset=0):
-    """The query of a list; started_from is inclusive, started_to exclusive.
+def services_query(**criteria):
+    """(SQL, parameters) of a list, for EXPLAIN in tests and tools."""
+    shape, params = _list_shape(**criteria)
+    return compiled_sql(_list_query, *shape), params
 
-    Each filter fixes the leading columns of one Service index whose order is the list's
-    order, so the database reads only the page's rows and never sorts (docs/DECISIONS.md).
-    """
-    if customer_id is not None:
-        where = Service.customer_id == customer_id
+
+def _list_shape(*, customer_id=None, contact_key=None, status="all", started_from=None, started_to=None,
+                limit, offset=0):
+    """The statement's shape and its parameters; started_from is inclusive, started_to exclusive."""
+    params = [customer_id if customer_id is not None else contact_key]
+    params += [bound for bound in (started_from, started_to) if bound is not None]
+    shape = (customer_id is not None, status, started_from is not None, started_to is not None)
+    return shape, tuple(params) + (limit, offset)
+
+
+def _list_query(P, by_customer, status, has_from, has_to):
+    """Each filter fixes the leading columns of one Service index whose order is the list's
+    order, so the database reads only the page's rows and never sorts (docs/DECISIONS.md)."""
+    if by_customer:
+        where = Service.customer_id == P
     else:
-        where = (Service.contact_key == contact_key) & Service.customer_id.is_null()
+        where = (Service.contact_key == P) & Service.customer_id.is_null()
     if status == "active":
         where &= Service.completed_ms.is_null()
     elif status == "completed":
         where &= Service.completed_ms.is_null(False)
-    if started_from is not None:
-        where &= Service.started_ms >= started_from
-    if started_to is not None:
-        where &= Service.started_ms < started_to
+    if has_from:
+        where &= Service.started_ms >= P
+    if has_to:
+        where &= Service.started_ms < P
     return (Service
             .select()
             .where(where)
             .order_by(Service.started_ms.desc(), Service.id.desc())
-            .limit(limit)
-            .offset(offset))
+            .limit(P)
+            .offset(P))
 
 
 def present_services(rows, presenter, nesting):
