@@ -45,13 +45,18 @@ TAGS = (
     {"name": "Documentation", "description": "This document and its browsable page."},
 )
 
-_FLAG = {"in": "query", "required": False, "schema": {"type": "boolean", "default": False}}
+# What app.api.flag reads: true/false, 1/0, yes/no in any case, or nothing (false). Typed
+# boolean alone, the document would call ?active_states= invalid, which the server accepts.
+_FLAG_PATTERN = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|[Yy][Ee][Ss]|[Nn][Oo])?\s*$"
+_FLAG = {"in": "query", "required": False,
+         "schema": {"type": ["boolean", "string"], "pattern": _FLAG_PATTERN, "default": False}}
 _NAMES = {"in": "query", "required": False, "style": "form", "explode": False,
           "schema": {"type": "array", "items": {"type": "string"}}}
 
 PARAMETERS = {
     "active_states": {**_FLAG, "description": "Add `active_states`: the service's states not completed. "
-                                              "true or false (also 1/0, yes/no); anything else gives 400."},
+                                              "true or false (also 1/0, yes/no, any case; empty is false); "
+                                              "anything else gives 400."},
     "completed_states": {**_FLAG, "description": "Add `completed_states`. true or false."},
     "active_tasks": {**_FLAG, "description": "Add `active_tasks`. true or false."},
     "completed_tasks": {**_FLAG, "description": "Add `completed_tasks`. true or false."},
