@@ -25,7 +25,8 @@ class ErrorResponse(Resource):
 # so a new code cannot ship undocumented and a removed one cannot linger here.
 ERROR_CODES = {
     "INVALID_JSON": (400, "The body is not valid JSON (the message names line and column), is not UTF-8, "
-                          "repeats a key in one object, or holds NaN/Infinity."),
+                          "repeats a key in one object, holds NaN/Infinity or a number beyond a double, "
+                          "escapes half a UTF-16 surrogate pair, or nests more than 100 levels."),
     "MISSING_BODY": (400, "The operation needs a JSON object body and none was sent."),
     "INVALID_BODY": (400, "The body is valid JSON but not an object (or, for an extension value, "
                           "not an object or array)."),
