@@ -121,7 +121,9 @@ def _wait_ready(process, base_url, log_path):
         try:
             if requests.get(base_url + "/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Timeout: the connection waits in the listen backlog while every worker is
+            # still booting (creating tables on a new database takes a while).
             pass
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer /healthz within {READY_TIMEOUT_S} s:\n{log_path.read_text()}")

@@ -102,7 +102,7 @@ def test_a_server_started_with_the_production_config_listens_on_loopback_only(tm
             try:
                 if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
             time.sleep(0.1)
@@ -190,7 +190,7 @@ def test_a_database_password_is_not_in_gunicorns_output_when_unreachable(tmp_pat
             try:
                 answers.add(requests.post(f"http://127.0.0.1:{port}/services/start",
                                           json={"contact_key": "k", "service_type": 1}, timeout=10).status_code)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
     finally:
         server.terminate()
