@@ -2,43 +2,13 @@
 import copy
 from dataclasses import dataclass, field
 
-# SPEC §3.1: the vendor's documented example, trailing commas removed.
-VENDOR_EXAMPLE = {
-    "timestamp": "2009-05-12T12:05:12.145Z",
-    "interaction_id": "123ABCAADFJ1259ACF",
-    "application_type": 400,
-    "application_id": 40,
-    "est_duration": 60,
-    "contact_key": "42",
-    "service_type": 100,
-    "media_type": 1,
-    "resource_id": 5005,
-    "resource_type": 2,
-    "disposition": 10,
-    "coupon": {"coupon_name": "DISCOUNTCODE15"},
-    "satisfaction": {"score": 85, "agentID": 2025},
-    "relatedOffers": [
-        {"offer_name": "VIP credit card black ed.", "type": 9, "comments": "proposed to all client"},
-        {"offer_name": "3 times payment GOLD", "type": 4, "comments": "limited offer"},
-        {"offer_name": "life insurance", "type": 3, "comments": "healt check to be done before approval"},
-    ],
-}
-EXTENSION_NAMES = ("coupon", "satisfaction", "relatedOffers")
+from tests.vendor import EXTENSION_SCHEMAS, START_EXAMPLE
+
+# SPEC §3.1: the vendor's example and its three extension schemas, as the tests use them.
+VENDOR_EXAMPLE = START_EXAMPLE
+EXTENSION_NAMES = tuple(schema["name"] for schema in EXTENSION_SCHEMAS)
 # One service's records under the three extensions: coupon 1, satisfaction 1, relatedOffers 3.
 EXTENSION_RECORDS_PER_START = 5
-
-# SPEC §3.1 describes these three; registered through POST /metadata/services/extensions.
-EXTENSION_SCHEMAS = [
-    {"name": "coupon", "type": "single-valued",
-     "attributes": [{"name": "coupon_name", "type": "string"}]},
-    {"name": "satisfaction", "type": "single-valued",
-     "attributes": [{"name": "score", "type": "integer"}, {"name": "agentID", "type": "integer"}]},
-    {"name": "relatedOffers", "type": "multi-valued",
-     "attributes": [{"name": "offer_name", "type": "string", "mandatory": True},
-                    {"name": "type", "type": "integer"},
-                    {"name": "comments", "type": "string", "length": 1024}],
-     "unique": ["offer_name"]},
-]
 
 
 def start_body(*, with_extensions):

@@ -14,6 +14,8 @@ P99_TARGET_MS = 25
 RSS_TARGET_MB = 80
 # Above this share of the cores taken by other processes, a figure says more about them than us.
 BUSY_OTHER_CORES = 0.2
+# The GET baseline before and after a backend's cases should agree within this.
+DRIFT_TOLERANCE = 0.10
 
 HEADER = (f"{'backend':<9}{'case':<48}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}{'x base':>8}"
           f"{'other':>7}  {'rows=2xx':<10}{'targets'}")
@@ -92,6 +94,14 @@ def format_table(results):
             f"after the run {rss_after} MB (target < {RSS_TARGET_MB}: {rss_verdict}); "
             f"'database is locked' lines: {log.get('database is locked', '-')}; "
             f"tracebacks: {log.get('Traceback', '-')}; {fill_text}")
+        drift = run.get("baseline_drift")
+        if drift:
+            lines.append(f"{backend}: GET baseline {drift['get_before']} req/s before the cases, "
+                         f"{drift['get_after']} after (x{drift['ratio']})")
+        if drift and drift["ratio"] is not None and abs(drift["ratio"] - 1) > DRIFT_TOLERANCE:
+            notes.append(f"WARNING: {backend}: the GET baseline moved from {drift['get_before']} to "
+                         f"{drift['get_after']} req/s during the cases (x{drift['ratio']}): its ratios are "
+                         f"uncertain by that much.")
     lines.extend(notes)
     if busy:
         lines.append(f"WARNING: other processes took over {BUSY_OTHER_CORES} cores during {', '.join(busy)} "

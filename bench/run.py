@@ -50,8 +50,8 @@ def settings_from_env(wrk, workdir, stamp):
     )
 
 
-def measure_baseline(settings, tag):
-    """The baseline's figures for each kind of case, measured now, under the same gunicorn settings.
+def measure_baseline(settings, tag, *, kinds=tuple(BASELINES)):
+    """The baseline's figures for each kind of case in kinds, measured now, under the same gunicorn settings.
 
     Measured again before each backend, so that a ratio compares two measurements taken
     minutes apart, not the first and the last of the run.
@@ -71,8 +71,9 @@ def measure_baseline(settings, tag):
     loads, cpu = {}, {}
     workers = len(server.worker_pids())
     try:
-        for key, (script, env) in scripts.items():
-            print(f"  [baseline before {tag}] {BASELINES[key]} ...", flush=True)
+        for key in kinds:
+            script, env = scripts[key]
+            print(f"  [baseline {tag}] {BASELINES[key]} ...", flush=True)
             run_wrk(settings.wrk, server.url, script, seconds=settings.warmup_s,
                     connections=settings.connections, env=env)
             with CpuWatch(server.pids) as watch:
@@ -84,6 +85,13 @@ def measure_baseline(settings, tag):
         server.stop()
     figures = {key: {**load.as_dict(), "cpu": cpu[key]} for key, load in loads.items()}
     return loads, {"cases": figures, "memory": memory, "workers": workers}
+
+
+def baseline_drift(before, after):
+    """The GET baseline measured again after a backend's cases: how far the machine moved meanwhile."""
+    first, last = before["cases"]["get"]["requests_per_s"], after["cases"]["get"]["requests_per_s"]
+    return {"get_before": first, "get_after": last,
+            "ratio": round(last / first, 3) if first else None, "cpu_after": after["cases"]["get"]["cpu"]}
 
 
 def machine(wrk):
@@ -130,8 +138,11 @@ def main():
             else:
                 raise SystemExit(f"BENCH_BACKENDS: unknown backend {name!r}")
             try:
-                loads, baseline = measure_baseline(settings, name)
+                loads, baseline = measure_baseline(settings, f"before {name}")
                 results["backends"][name] = {"baseline": baseline, **BackendRun(name, url, settings, loads).run()}
+                # A machine that got faster or slower during the cases shows here, other load or not.
+                _, after = measure_baseline(settings, f"after {name}", kinds=("get",))
+                results["backends"][name]["baseline_drift"] = baseline_drift(baseline, after)
             finally:
                 if name == "mysql" and not settings.keep:
                     drop_mysql(url)
