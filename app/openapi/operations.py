@@ -313,7 +313,7 @@ OPERATIONS = {
         body="ServiceStartEvent",
         answers=(Answer(201, "Started.", "ServiceCreated", headers=("Location",)),),
         errors={400: (*_ERRORS_OF_EVENTS, "MISSING_CONTACT"), 409: ("CONCURRENT_CHANGE",),
-                503: ("NO_WORKER_ID", "CLOCK_MOVED_BACKWARDS")},
+                503: ("NO_WORKER_ID", "CLOCK_MOVED_BACKWARDS", "CLOCK_OUT_OF_RANGE")},
     ),
     "services.read_service": Operation(
         tag="Services", summary="Read a service",
