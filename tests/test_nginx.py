@@ -41,7 +41,7 @@ def running_nginx(tmp_path, upstream_port, *, read_timeout=None):
     user = "user root;\n" if os.geteuid() == 0 else ""   # as root, workers would run as nobody
     (tmp_path / "nginx.conf").write_text(
         f"{user}worker_processes 1;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
-        f"events {{ worker_connections 64; }}\n"
+        f"events {{ worker_connections 1024; }}\n"
         f"http {{ access_log off; include {tmp_path}/site.conf; }}\n")
     process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                                 "-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
