@@ -10,6 +10,7 @@ from app.db import (database_kind, discard_connection, drop_moved_database_file,
                     UNAVAILABLE_ERRORS)
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, IdUnavailable, LeasedIdSource
+from app.retry import RetryCounter, retry_reason, run_with_retries
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
 from app.services.presenters import Presenter
@@ -27,6 +28,14 @@ class CompactJSONProvider(DefaultJSONProvider):
     ensure_ascii = False
 
 
+class ContextServicesApp(Flask):
+    def dispatch_request(self):
+        """The view, run again when the database refused its transaction for a deadlock or a
+        lock wait (app/retry.py): one place for every route, outside the service functions."""
+        runtime = self.extensions["context_services"]
+        return run_with_retries(super().dispatch_request, counter=runtime.retries)
+
+
 @dataclass
 class Runtime:
     """What the views need besides the request: settings and the per-process collaborators."""
@@ -39,6 +48,7 @@ class Runtime:
     registry: ExtensionRegistry
     events: EventSchemas
     presenter: Presenter
+    retries: RetryCounter
     tables_ready: bool = False
 
     @property
@@ -49,7 +59,7 @@ class Runtime:
 def create_app(settings):
     logging.basicConfig(level=settings["logging"]["level"].upper(),
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__)
+    app = ContextServicesApp(__name__)
     app.json = CompactJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
 
@@ -68,17 +78,25 @@ def create_app(settings):
                                    base_path=settings["api"]["base_path"]),
         events=EventSchemas(business_attributes.resolver),
         presenter=Presenter(ids.layout, business_attributes),
+        retries=RetryCounter(),
         tables_ready=_tables_exist(db),
     )
     app.extensions["context_services"] = runtime
 
-    register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS, discard_connection=discard_connection,
-                            id_errors=(IdUnavailable,))
+    register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS,
+                            discard_connection=_discard_unless_retryable, id_errors=(IdUnavailable,))
     _register_request_hooks(app, runtime)
 
     from app.api import register_blueprints
     register_blueprints(app, settings["api"]["base_path"])
     return app
+
+
+def _discard_unless_retryable(error):
+    # A deadlock or lock wait leaves a healthy connection; dropping it would only cost a
+    # reconnect (and, behind a balancer, move this worker to another node).
+    if retry_reason(error) is None:
+        discard_connection()
 
 
 def _tables_exist(db):
