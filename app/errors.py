@@ -4,8 +4,10 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app import metrics
 from app.db import UNAVAILABLE_ERRORS, discard_connection
 from app.ids import IdUnavailable
+from app.telemetry import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -114,19 +116,21 @@ def _http_error(error):
 
 
 def _database_unavailable(error):
-    logger.warning("database unavailable: %s", error)
+    logger.warning("database unavailable (request %s): %s", current_request_id(), error)
+    metrics.count_database_error("unavailable")
     discard_connection()
     return _api_error(DatabaseUnavailable())
 
 
 def _id_unavailable(error):
-    logger.error("no ID issued: %s", error.message)
+    logger.error("no ID issued (request %s): %s", current_request_id(), error.message)
     return error_response(503, error.error_code, error.message, headers={"Retry-After": "1"})
 
 
 def _internal_error(error):
     original = getattr(error, "original_exception", None) or error
-    logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    logger.error("unhandled error on %s %s (request %s)", request.method, request.path, current_request_id(),
+                 exc_info=original)
     return error_response(500, "INTERNAL_ERROR", "internal server error; it has been logged")
 
 
