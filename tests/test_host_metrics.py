@@ -23,7 +23,8 @@ def status(base_url):
     return requests.get(base_url + "/server/status", timeout=10).json()
 
 
-def test_metrics_and_status_count_every_request_whichever_worker_answers(tmp_path, database_url):
+def test_metrics_and_status_count_every_request_whichever_worker_answers(tmp_path, make_app, database_url):
+    make_app()          # empties the test's database (on MySQL, what earlier tests left)
     with running_gunicorn({"database": {"url": database_url}}, workers=4, tmp_path=tmp_path) as base_url:
         before = status(base_url)["request_today"]
         for _ in range(N):
