@@ -15,7 +15,7 @@ blueprint = Blueprint("server", __name__)
 _mode_schema = ServerModeSchema()
 
 
-@blueprint.get("/")
+@blueprint.get("/", strict_slashes=False)
 def index():
     """What this server is and where to go next, for a person or a script that lands on the root."""
     return jsonify({
