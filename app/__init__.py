@@ -5,17 +5,19 @@ from dataclasses import dataclass
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
-from app.config import Settings
+from app.config import Settings, redact
 from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
                     UNAVAILABLE_ERRORS)
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, IdUnavailable, LeasedIdSource
+from app.version import server_version
 from app.retry import RetryCounter, retry_reason, run_with_retries
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
 from app.services.presenters import Presenter
 from app.services.server_mode import ServerMode
 from app.stats import RequestStats
+from app import metrics, telemetry
 from models import WorkerLease
 from schemas.events import EventSchemas
 
@@ -64,9 +66,12 @@ def create_app(settings):
     app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
 
     db = init_database(settings)
+    observed = settings["metrics"]["enabled"]
     ids = LeasedIdSource(WorkerLease, LAYOUTS[settings["ids"]["layout"]],
                          lease_seconds=settings["ids"]["lease_seconds"],
-                         max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"])
+                         max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"],
+                         on_issued=metrics.count_id_issued if observed else None,
+                         on_lease=metrics.set_lease_held if observed else None)
     business_attributes = BusinessAttributes.from_settings(settings)
     refresh_seconds = settings["extensions"]["refresh_seconds"]
     runtime = Runtime(
@@ -86,9 +91,11 @@ def create_app(settings):
     register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS,
                             discard_connection=_discard_unless_retryable, id_errors=(IdUnavailable,))
     _register_request_hooks(app, runtime)
+    telemetry.install(app, runtime)
 
     from app.api import register_blueprints
     register_blueprints(app, settings["api"]["base_path"])
+    _log_start(settings, runtime)
     return app
 
 
@@ -97,6 +104,16 @@ def _discard_unless_retryable(error):
     # reconnect (and, behind a balancer, move this worker to another node).
     if retry_reason(error) is None:
         discard_connection()
+
+
+def _log_start(settings, runtime):
+    """The one line an operator looks for first: what runs, from which file, on which database."""
+    url = settings["database"]["url"]
+    location = runtime.db.path if hasattr(runtime.db, "path") else redact(url)
+    auth = settings.sections.get("auth", {}).get("mode", "none")
+    logger.info("context-services %s: config %s, database %s %s, base path %s, auth mode %s, "
+                "extension mode %s", server_version(), settings.source, runtime.database_kind, location,
+                settings["api"]["base_path"] or "/", auth, settings["extensions"]["mode"])
 
 
 def _tables_exist(db):
@@ -126,11 +143,6 @@ def _register_request_hooks(app, runtime):
                 return
             raise DatabaseUnavailable() from error
         runtime.tables_ready = True
-
-    @app.after_request
-    def _count(response):
-        runtime.stats.record(response.status_code)
-        return response
 
     @app.after_request
     def _json_api_headers(response):

@@ -142,6 +142,10 @@ SCHEMA = {
         "refresh_seconds": Option(0.5, _number(0.0),
                                   "how often a worker looks for schemas registered or deleted by another"),
     },
+    "metrics": {
+        "enabled": Option(True, _boolean, "count requests, latency, IDs and leases for GET /metrics; "
+                                          "false leaves them out (GET /server/status still counts)"),
+    },
     "logging": {
         "level": Option("info", _choice("debug", "info", "warning", "error"), "log level of the application"),
     },

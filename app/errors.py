@@ -8,6 +8,9 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app import metrics
+from app.telemetry import current_request_id
+
 logger = logging.getLogger(__name__)
 
 try:
@@ -125,14 +128,15 @@ def _http_error(error):
 
 def _database_unavailable(discard_connection):
     def answer(error):
-        logger.warning("database unavailable: %s", error)
+        logger.warning("database unavailable (request %s): %s", current_request_id(), error)
+        metrics.count_database_error("unavailable")
         discard_connection(error)
         return _api_error(DatabaseUnavailable())
     return answer
 
 
 def _id_unavailable(error):
-    logger.error("no ID issued: %s", error.message)
+    logger.error("no ID issued (request %s): %s", current_request_id(), error.message)
     return error_response(503, error.error_code, error.message, headers={"Retry-After": "1"})
 
 
@@ -144,7 +148,8 @@ def _malformed_http(error):
 
 def _internal_error(error):
     original = getattr(error, "original_exception", None) or error
-    logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    logger.error("unhandled error on %s %s (request %s)", request.method, request.path, current_request_id(),
+                 exc_info=original)
     return error_response(500, "INTERNAL_ERROR", "internal server error; it has been logged")
 
 

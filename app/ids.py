@@ -170,7 +170,7 @@ class LeasedIdSource:
     """
 
     def __init__(self, lease_model, layout, *, lease_seconds=60, max_clock_skew_ms=5,
-                 clock=None, sleep=time.sleep):
+                 clock=None, sleep=time.sleep, on_issued=None, on_lease=None):
         self.lease_model = lease_model
         self.layout = layout
         self.lease_ms = lease_seconds * 1000
@@ -185,14 +185,18 @@ class LeasedIdSource:
         self._release_at_exit = False
         # True while this process's last attempt to claim a lease found none free.
         self.lease_refused = False
+        # Observers for the metrics: on_issued() per ID, on_lease(held) when a lease is won or given back.
+        self._on_issued = on_issued or (lambda: None)
+        self._on_lease = on_lease or (lambda held: None)
 
     @property
     def worker_id(self):
         return None if self._generator is None or self._pid != os.getpid() else self._generator.worker_id
 
     def next_id(self):
-        generator = self._current_generator()
-        return generator.next_id()
+        issued = self._current_generator().next_id()
+        self._on_issued()
+        return issued
 
     def can_issue(self):
         """False when this process holds no lease and claiming one now fails (NO_WORKER_ID).
@@ -236,6 +240,7 @@ class LeasedIdSource:
         if not self._release_at_exit:
             atexit.register(self.release)
             self._release_at_exit = True
+        self._on_lease(True)
         logger.info("worker ID %d leased by %s", worker_id, holder)
 
     def _renew(self, now):
@@ -260,3 +265,4 @@ class LeasedIdSource:
                 logger.warning("could not release worker ID %d", self._generator.worker_id, exc_info=True)
             self._pid = None
             self._generator = None
+            self._on_lease(False)

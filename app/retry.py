@@ -19,6 +19,8 @@ import time
 
 import peewee as pw
 
+from app import metrics
+
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 3
@@ -52,6 +54,7 @@ class RetryCounter:
         self._counts = collections.Counter()
 
     def record(self, reason):
+        metrics.count_database_retry()
         with self._lock:
             self._counts[reason] += 1
 

@@ -13,7 +13,7 @@ from bench.cases import (CASES, EXTENSION_NAMES, EXTENSION_RECORDS_PER_START, EX
                          start_body)
 from bench.cpu import CpuWatch, database_server_pids
 from bench.fill import fill_services
-from bench.server import Gunicorn, call
+from bench.server import Gunicorn, ServerError, call
 from bench.wrk import WrkError, run_wrk
 from models import ExtensionRecord, Service, State, Task, database
 
@@ -92,6 +92,7 @@ class BackendRun:
         settings = self.settings
         config = settings.workdir / f"cs-{self.name}.ini"
         config.write_text(f"[database]\nurl = {self.url}\n")
+        self.config = config
         log_path = settings.results_dir / f"{settings.stamp}-server-{self.name}.log"
         self.server = Gunicorn("wsgi:application", log_path=log_path, env={"CS_CONFIG": str(config)})
         self.db = open_database(self.url)
@@ -122,6 +123,8 @@ class BackendRun:
     def _run_case(self, case, extensions_ready, fill):
         print(f"  [{self.name}] {case.title} ...", flush=True)
         outcome = {"title": case.title, "baseline": case.baseline}
+        if case.key == "observability":
+            return self._observability_cost(case, outcome)
         try:
             env = self._prepare(case, extensions_ready, fill)
             before = self._count_rows(case)
@@ -145,6 +148,44 @@ class BackendRun:
         if case.writes:
             outcome["rows"] = self._rows_check(case, before, after, warmup, load)
         return outcome
+
+    def _observability_cost(self, case, outcome):
+        """Start Service here (metrics and access log on) and on a twin server with both off.
+
+        The two take turns, twice each for half the case's duration, so that both see the same
+        machine and database; the ratio is the mean req/s with them on over the mean with them off.
+        """
+        settings = self.settings
+        body_file = settings.workdir / "observability.json"
+        body_file.write_text(json.dumps(start_body(with_extensions=False)))
+        env = {"BENCH_PATH": "/services/start", "BENCH_BODY_FILE": str(body_file)}
+        quiet_config = settings.workdir / f"cs-{self.name}-quiet.ini"
+        quiet_config.write_text(self.config.read_text() + "\n[metrics]\nenabled = false\n")
+        quiet = Gunicorn("wsgi:application", log_path=settings.results_dir / f"{settings.stamp}-quiet-{self.name}.log",
+                         env={"CS_CONFIG": str(quiet_config), "ACCESS_LOG": "off"})
+        loads = {"on": [], "off": []}
+        try:
+            self._probe("POST", "/services/start", start_body(with_extensions=False))
+            quiet.start()
+            for server in (quiet, self.server):
+                run_wrk(settings.wrk, server.url, case.script, seconds=settings.warmup_s,
+                        connections=settings.connections, env=env)
+            for _ in range(2):
+                for label, server in (("off", quiet), ("on", self.server)):
+                    loads[label].append(run_wrk(settings.wrk, server.url, case.script,
+                                                seconds=max(1, settings.duration_s // 2),
+                                                connections=settings.connections, env=env))
+        except (Skip, Failed, WrkError, ServerError) as reason:
+            print(f"    FAILED: {reason}", flush=True)
+            return {**outcome, "status": "failed", "reason": str(reason)}
+        finally:
+            quiet.stop()
+        rate = {label: sum(load.requests_per_s for load in runs) / len(runs) for label, runs in loads.items()}
+        print(f"    on {rate['on']:.1f} req/s, off {rate['off']:.1f} req/s", flush=True)
+        return {**outcome, "status": "ok", "load": loads["on"][-1].as_dict(),
+                "load_off": loads["off"][-1].as_dict(), "requests_per_s": rate,
+                "cpu": {"system_cores": None, "other_cores": None},
+                "ratio": round(rate["on"] / rate["off"], 3) if rate["off"] else None}
 
     def _system_pids(self):
         """The system under test: gunicorn, and the database server when there is one."""

@@ -41,6 +41,9 @@ BASELINES = {
 CASES = [
     Case("healthz", "GET /healthz (app + database ping)", "get.lua", "get"),
     Case("start", "a. POST /services/start", "post.lua", "post", writes={"service": "write"}),
+    # Same run, same database: Start Service on the server as configured (metrics and access
+    # log on) and on a twin with both off, alternately; its ratio is on / off, not to the baseline.
+    Case("observability", "a. start: metrics+access log on / off", "post.lua", "post"),
     Case("start_ext", "b. POST /services/start + 3 extensions", "post.lua", "post_ext",
          writes={"service": "write"}),
     Case("read", "c. GET /services/<id>?extensions=...", "get.lua", "get"),

@@ -66,7 +66,9 @@ def measure_baseline(settings, tag, *, kinds=tuple(BASELINES)):
         "post_ext": ("post.lua", {"BENCH_PATH": "/services/start", "BENCH_BODY_FILE": str(workdir / "post_ext.json")}),
         "journey": ("journey.lua", {}),
     }
-    server = Gunicorn("bench.baseline:app", log_path=settings.results_dir / f"{settings.stamp}-baseline-{tag}.log")
+    # No access log: the baseline is the bare minimum of a gunicorn-served JSON app.
+    server = Gunicorn("bench.baseline:app", log_path=settings.results_dir / f"{settings.stamp}-baseline-{tag}.log",
+                      env={"ACCESS_LOG": "off"})
     server.start()
     loads, cpu = {}, {}
     workers = len(server.worker_pids())

@@ -2,10 +2,15 @@
 
 Environment: PORT (8080), BIND (127.0.0.1:$PORT), WEB_CONCURRENCY (workers, 2 per core, at
 most the 64 worker IDs of the default ID layout), CS_CONFIG (the app's INI file),
-GUNICORN_CONTROL_SOCKET (a path: turns on gunicorn's control socket there; off by default).
+GUNICORN_CONTROL_SOCKET (a path: turns on gunicorn's control socket there; off by default),
+ACCESS_LOG (where the access log goes: - for stderr, the default, a file path, or off),
+PROMETHEUS_MULTIPROC_DIR (where the workers share their metrics; default a new temporary directory).
 """
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 # 2 per core, but never more than the default ID layout's 64 worker IDs (a 33-core host would
@@ -20,7 +25,12 @@ keepalive = 5
 preload_app = False
 max_requests = 0
 limit_request_line = 8190
-accesslog = os.environ.get("ACCESS_LOG") or None
+_access_log = os.environ.get("ACCESS_LOG", "-")
+accesslog = None if _access_log.lower() in ("", "off", "none") else _access_log
+# time, client, request line, status, bytes, duration, request ID, user (set once access control
+# has checked the credentials, "-" until then).
+access_log_format = ('%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms '
+                     'request_id=%({x-request-id}o)s user=%({context_services.user}e)s')
 errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
 # gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl):
@@ -31,11 +41,23 @@ if not control_socket_disable:
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 
-def on_starting(server):
+def worker_exit(server, worker):
+    """Give the worker-ID lease back at once, so a restarted worker need not wait for expiry."""
+    application = getattr(worker, "wsgi", None)
+    runtime = getattr(application, "extensions", {}).get("context_services") if application else None
+    if runtime is not None:
+        runtime.ids.release()
+
+
+_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_made_metrics_dir = []
+
+
+def _refuse_workers_and_free_dead_leases(server):
     """Before any worker: refuse more workers than worker IDs; free leases of dead processes."""
-    from app.master import TooManyWorkers, refuse_too_many_workers, release_leases_of_dead_processes
     from app.config import ConfigError
-    from app.master import settings_of_this_deployment
+    from app.master import (TooManyWorkers, refuse_too_many_workers, release_leases_of_dead_processes,
+                            settings_of_this_deployment)
     try:
         settings = settings_of_this_deployment()
     except ConfigError as error:
@@ -50,7 +72,7 @@ def on_starting(server):
         server.log.info("gave back %d worker-ID lease(s) of processes that died with an earlier master", released)
 
 
-def child_exit(server, worker):
+def _give_back_lease(server, worker):
     """In the master, after a worker exited for any reason (SIGKILL, timeout): give its
     worker-ID lease back, so restarts never exhaust the pool."""
     from app.master import release_lease_of_worker, settings_of_this_deployment
@@ -58,9 +80,33 @@ def child_exit(server, worker):
         server.log.info("gave back the worker-ID lease of worker %s", worker.pid)
 
 
-def worker_exit(server, worker):
-    """Give the worker-ID lease back at once, so a restarted worker need not wait for expiry."""
-    application = getattr(worker, "wsgi", None)
-    runtime = getattr(application, "extensions", {}).get("context_services") if application else None
-    if runtime is not None:
-        runtime.ids.release()
+def on_starting(server):
+    """Master start: the workers' metrics directory, emptied, so counts start at zero with the server.
+
+    Set here, before any worker forks, so that every worker imports prometheus_client in its
+    multiprocess mode.
+    """
+    directory = os.environ.get(_METRICS_DIR)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for stale in glob.glob(os.path.join(directory, "*.db")):
+            os.remove(stale)
+    else:
+        directory = tempfile.mkdtemp(prefix="context-services-metrics-")
+        _made_metrics_dir.append(directory)
+        os.environ[_METRICS_DIR] = directory
+    # Only now may the master import the app (and prometheus_client with it).
+    _refuse_workers_and_free_dead_leases(server)
+
+
+def child_exit(server, worker):
+    """A worker ended (cleanly or not, SIGKILL or timeout): its live gauges (leases held) stop
+    counting, and its worker-ID lease goes back to the pool, so restarts never exhaust it."""
+    from prometheus_client import multiprocess   # imported after on_starting set the directory
+    multiprocess.mark_process_dead(worker.pid)
+    _give_back_lease(server, worker)
+
+
+def on_exit(server):
+    for directory in _made_metrics_dir:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -162,8 +162,10 @@ def scenario():
         Step("list_business_attributes-cv", "GET", "/metadata/business-attributes?cv-attribute=State.disposition"),
         Step("read_business_attribute", "GET", "/metadata/business-attributes/servicetype"),
         # Server
+        Step("root", "GET", "/"),
         Step("healthz", "GET", "/healthz"),
         Step("status", "GET", "/server/status"),
+        Step("metrics", "GET", "/metrics", answer_shown=False),
         Step("set_mode", "POST", "/server/mode", {"mode": "maintenance"}),
         Step("set_mode-refused", "POST", "/services/start", {"customer_id": "c-1", "service_type": 100}),
         Step(None, "POST", "/server/mode", {"mode": "production"}),
@@ -173,6 +175,7 @@ def scenario():
         # This document and its page
         Step("openapi", "GET", "/openapi.json", answer_shown=False),
         Step("page", "GET", "/docs", answer_shown=False),
+        Step("page_with_slash", "GET", "/docs/", answer_shown=False),
         Step("asset", "GET", "/docs/swagger-ui.css", answer_shown=False),
     ]
 

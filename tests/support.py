@@ -52,7 +52,8 @@ def free_port():
 
 def _server_environment(config_path, extra_env):
     env = {key: value for key, value in os.environ.items()
-           if key not in ("PORT", "BIND", "WEB_CONCURRENCY", "CS_CONFIG")}
+           if key not in ("PORT", "BIND", "WEB_CONCURRENCY", "CS_CONFIG", "ACCESS_LOG",
+                          "PROMETHEUS_MULTIPROC_DIR")}
     env["CS_CONFIG"] = str(config_path)
     # gunicorn >= 25.1 opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl (else in
     # $HOME): one per server, so that servers started side by side do not take each other's.

@@ -99,10 +99,18 @@ def test_hostile_query_strings_on_a_read_are_400_or_ignored(client, query):
 ])
 def test_unknown_and_hostile_paths_answer_json(client, path):
     for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
-        assert_error_shape(client.open(path, method=method))
+        assert_error_shape(_open_literally(client, path, method))
     for method in ("HEAD", "OPTIONS"):
-        response = client.open(path, method=method)
+        response = _open_literally(client, path, method)
         assert response.mimetype == "application/json" or response.status_code == 204, (path, method)
+
+
+def _open_literally(client, path, method):
+    # The test client reads "//services/..." as host "services" and path "/" (the root page);
+    # a server passes such a request line on as the path itself.
+    if path.startswith("//"):
+        return client.open("/", method=method, environ_overrides={"PATH_INFO": path})
+    return client.open(path, method=method)
 
 
 @pytest.mark.parametrize("method, path", [("OPTIONS", "/healthz"), ("OPTIONS", "/services/start"),

@@ -1,18 +1,10 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
-import importlib.metadata
-from functools import lru_cache
-
 import marshmallow as ma
 from flask import current_app, jsonify, url_for
 from werkzeug.routing import BaseConverter
 
 from app.errors import NotFound, Unavailable, ValidationFailed
-
-
-@lru_cache(maxsize=1)
-def server_version():
-    """The installed distribution's version: setup.cfg is the one place it is written."""
-    return importlib.metadata.version("context-services")
+from app.version import server_version  # noqa: F401 - the views' one way to the version
 
 
 def runtime():

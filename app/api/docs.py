@@ -2,7 +2,7 @@
 import importlib.resources
 import json
 
-from flask import Blueprint, Response, current_app, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, redirect, send_from_directory, url_for
 
 from app.api import refuse_in_maintenance, runtime, server_version
 from app.openapi import build_spec
@@ -62,6 +62,11 @@ def page():
                         bundle=url_for(".asset", filename="swagger-ui-bundle.js"),
                         spec=json.dumps(url_for(".openapi")))
     return Response(html, mimetype="text/html")
+
+
+@blueprint.get("/docs/")
+def page_with_slash():
+    return redirect(url_for(".page"), code=301)
 
 
 @blueprint.get("/docs/<path:filename>")

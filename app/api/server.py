@@ -1,10 +1,10 @@
-"""GET /healthz, GET /server/status and POST /server/mode (SPEC §9)."""
+"""GET /healthz, GET /server/status, POST /server/mode (SPEC §9), GET /metrics and the root page."""
 import os
 import resource
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, url_for
 
-from app import db as db_lifecycle
+from app import db as db_lifecycle, metrics
 from app.api import load, runtime, server_version
 from app.api.body import json_body
 from app.errors import DatabaseUnavailable
@@ -14,6 +14,28 @@ from schemas.timestamps import format_ms
 
 blueprint = Blueprint("server", __name__)
 _mode_schema = ServerModeSchema()
+
+
+@blueprint.get("/", strict_slashes=False)
+def index():
+    """What this server is and where to go next, for a person or a script that lands on the root."""
+    return jsonify({
+        "name": "Context Services",
+        "version": server_version(),
+        "links": {
+            "docs": url_for("docs.page"),
+            "openapi": url_for("docs.openapi"),
+            "healthz": url_for(".healthz"),
+            "status": url_for(".status"),
+            "metrics": url_for(".prometheus_metrics"),
+        },
+    })
+
+
+@blueprint.get("/metrics")
+def prometheus_metrics():
+    """Prometheus text format: the series of app.metrics, summed over the workers of this host."""
+    return Response(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 
 
 @blueprint.get("/healthz")
@@ -29,14 +51,16 @@ def healthz():
 
 @blueprint.get("/server/status")
 def status():
-    """Figures of the worker process that answers; the counts exclude this request itself."""
+    """Counters of the whole host (every gunicorn worker); memory and worker of the one that answers.
+
+    The counts exclude this request itself."""
     app_runtime = runtime()
     answers = db_lifecycle.ping()
     now, counts = app_runtime.stats.snapshot()
     body = {
         "version": server_version(),
         "mode": app_runtime.mode.current() if answers else "unknown",
-        "started": _timestamp(app_runtime.stats.started),
+        "started": _timestamp(counts["started"]),
         "system_time": _timestamp(now),
         "last_request": _timestamp(counts["last_request"]) if counts["last_request"] else None,
         "request_today": counts["request_today"],

@@ -9,7 +9,11 @@ def main():
 
 def _register_commands():
     # Each command lives in its own module of this package and is added here.
-    pass
+    from app.cli.backup import backup
+    from app.cli.check_config import check_config
+    from app.cli.schemas import schemas
+    for command in (check_config, schemas, backup):
+        main.add_command(command)
 
 
 _register_commands()

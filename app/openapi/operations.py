@@ -93,8 +93,27 @@ _READ_ERRORS = ("INVALID_PARAMETER", "UNKNOWN_EXTENSION")
 _NUMBER = {"state_id": "The state's number within the service.", "task_id": "The task's number within the service."}
 _VALUE_PATH = {"name": "The extension's name (case-insensitive)."}
 
+_INDEX = {"type": "object", "required": ["name", "version", "links"], "properties": {
+    "name": {"type": "string"}, "version": {"type": "string"},
+    "links": {"type": "object", "additionalProperties": {"type": "string"},
+              "description": "Paths (under the base path) of docs, openapi, healthz, status and metrics."}}}
+
 OPERATIONS = {
     # --- server --------------------------------------------------------------------------
+    "server.index": Operation(
+        tag="Server", summary="What this server is",
+        description="Name, version and the paths of the documentation, this document, the health check, "
+                    "the status and the metrics.",
+        answers=(Answer(200, "Name, version and links.", _INDEX),),
+    ),
+    "server.prometheus_metrics": Operation(
+        tag="Server", summary="Prometheus metrics",
+        description="Prometheus text format, summed over every gunicorn worker of this host: "
+                    "`cs_http_requests_total` (route template, method, status), "
+                    "`cs_http_request_duration_seconds` (histogram by route), `cs_database_errors_total`, "
+                    "`cs_database_retries_total`, `cs_ids_issued_total` and `cs_worker_leases_held`.",
+        answers=(Answer(200, "The series.", {"type": "string"}, content_type="text/plain"),),
+    ),
     "server.healthz": Operation(
         tag="Server", summary="Health check",
         description="For nginx and load balancers: 200 when the database answers and the worker that "
@@ -105,9 +124,10 @@ OPERATIONS = {
     ),
     "server.status": Operation(
         tag="Server", summary="Server status",
-        description="Figures of the worker process that answered: with several gunicorn workers each "
-                    "keeps its own request counters since it started.",
-        answers=(Answer(200, "Status of this worker.", "ServerStatus"),),
+        description="Request counters of the whole host (every gunicorn worker), counted per UTC day; "
+                    "`started` is the start of the earliest worker; `memory` and `worker` describe the "
+                    "worker that answered.",
+        answers=(Answer(200, "Status of this host.", "ServerStatus"),),
     ),
     "server.set_mode": Operation(
         tag="Server", summary="Switch maintenance mode",
@@ -332,6 +352,10 @@ OPERATIONS = {
         answers=(Answer(200, "Swagger UI, served from the bundled files (no CDN).", {"type": "string"},
                         content_type="text/html"),),
     ),
+    "docs.page_with_slash": Operation(
+        tag="Documentation", summary="Redirect to the browsable documentation",
+        answers=(Answer(301, "`Location` leads to the page without the final slash."),),
+    ),
     "docs.asset": Operation(
         tag="Documentation", summary="Files of the browsable documentation",
         answers=(Answer(200, "The file.", {}, content_type="*/*"),),
@@ -358,7 +382,9 @@ Infinity are refused. `null` on an optional field means the field is absent. Tim
 answered in UTC as `YYYY-MM-DDTHH:mm:ss.SSSZ`. Absent values are left out of answers, never
 sent as null. Every 4xx/5xx answer has the body `{{"error": {{"http_method", "uri", "http_code",
 "error_code", "message", "fields"?}}}}`; `fields` appears for validation errors only. A 500 is a
-bug and carries no stack trace.
+bug and carries no stack trace. Every answer carries `X-Request-ID`: the request's own when it is a
+token of at most 128 letters, digits and `._:+/=@-`, else one made by the server; the access log
+shows it.
 
 **Extension values** are further top-level keys of events and resources, named after a
 registered extension (additionalProperties of those schemas).
