@@ -2,7 +2,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import __version__
+from app.version import server_version
 
 START = {"contact_key": "k", "service_type": 1}
 
@@ -98,7 +98,7 @@ def test_a_500_carries_the_request_id_in_its_answer_and_its_log_line(app, caplog
 
 def test_the_root_names_the_server_and_links_its_pages(client):
     body = client.get("/").get_json()
-    assert body == {"name": "Context Services", "version": __version__,
+    assert body == {"name": "Context Services", "version": server_version(),
                     "links": {"docs": "/docs", "openapi": "/openapi.json", "healthz": "/healthz",
                               "status": "/server/status", "metrics": "/metrics"}}
     for path in body["links"].values():
@@ -125,5 +125,5 @@ def test_start_up_logs_one_line_naming_what_runs(make_app, caplog, backend):
     make_app(api={"base_path": "/cs"}, extensions={"mode": "free"})
     lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith("context-services ")]
     assert len(lines) == 1, lines
-    assert f"context-services {__version__}: config <test>, database {backend} " in lines[0]
+    assert f"context-services {server_version()}: config <test>, database {backend} " in lines[0]
     assert "base path /cs, auth mode none, extension mode free" in lines[0]

@@ -11,10 +11,12 @@ import marshmallow as ma
 
 from app.errors import APIError
 from models import database
-from models.extensions import KINDS
+from schemas.events import CORE_FIELDS
 from schemas.extension_definitions import ExtensionDefinitionSchema
 
 FORMAT = "context-services/schemas-1"
+# Every kind of resource that has extension schemas, in the order a file lists them.
+KINDS = tuple(CORE_FIELDS)
 _definition_schema = ExtensionDefinitionSchema()
 
 
