@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
+from app.auth import install as install_auth
 from app.config import Settings
 from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
 from app.errors import register_error_handlers, DatabaseUnavailable
@@ -73,6 +74,7 @@ def create_app(settings):
     app.extensions["context_services"] = runtime
 
     register_error_handlers(app)
+    install_auth(app, settings)
     _register_request_hooks(app, runtime)
 
     from app.api import register_blueprints

@@ -4,11 +4,12 @@ import json
 
 from flask import Blueprint, Response, current_app, send_from_directory, url_for
 
+from app.access import DOCS, default_roles
 from app import __version__
 from app.api import refuse_in_maintenance, runtime
 from app.openapi import build_spec
 
-blueprint = Blueprint("docs", __name__)
+blueprint = default_roles(Blueprint("docs", __name__), read=DOCS, write="admin")
 # Only the package's files are used, not its blueprint: the page below is ours.
 SWAGGER_UI = importlib.resources.files("flask_swagger_ui") / "dist"
 

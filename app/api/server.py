@@ -4,6 +4,7 @@ import resource
 
 from flask import Blueprint, jsonify
 
+from app.access import PUBLIC, default_roles, requires
 from app import __version__, db as db_lifecycle
 from app.api import load, runtime
 from app.api.body import json_body
@@ -11,11 +12,12 @@ from app.errors import DatabaseUnavailable
 from schemas.server import ServerModeSchema
 from schemas.timestamps import format_ms
 
-blueprint = Blueprint("server", __name__)
+blueprint = default_roles(Blueprint("server", __name__), read="reader", write="admin")
 _mode_schema = ServerModeSchema()
 
 
 @blueprint.get("/healthz")
+@requires(PUBLIC)
 def healthz():
     """200 when the database answers; else the SPEC §2 503, like every other error."""
     if not db_lifecycle.ping():

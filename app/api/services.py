@@ -2,13 +2,14 @@
 import marshmallow as ma
 from flask import Blueprint, jsonify, request, url_for
 
+from app.access import default_roles
 from app.api import flag, load_event, name_list, refuse_in_maintenance, runtime, summarise
 from app.api.body import json_body
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
 from schemas.queries import ListWindowSchema
 
-blueprint = Blueprint("services", __name__)
+blueprint = default_roles(Blueprint("services", __name__), read="reader", write="writer")
 blueprint.before_request(refuse_in_maintenance)
 _window_schema = ListWindowSchema()
 STATUS_PATH = "<any(active, completed):status>"

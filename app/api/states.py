@@ -1,13 +1,14 @@
 """States under /services/<service_id> (SPEC §4)."""
 from flask import Blueprint, jsonify, request, url_for
 
+from app.access import default_roles
 from app.api import load_event, name_list, number_in_range, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.api.services import STATUS_PATH, nesting_from, service_id_in_range
 from app.errors import BadRequest
 from app.services import states
 
-blueprint = Blueprint("states", __name__)
+blueprint = default_roles(Blueprint("states", __name__), read="reader", write="writer")
 blueprint.before_request(refuse_in_maintenance)
 SERVICE = "/services/<id:service_id>"
 

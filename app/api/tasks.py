@@ -3,6 +3,7 @@ import re
 
 from flask import Blueprint, jsonify, request, url_for
 
+from app.access import default_roles
 from app.api import load_event, name_list, number_in_range, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.api.services import STATUS_PATH, service_id_in_range
@@ -10,7 +11,7 @@ from app.api.states import type_ids
 from app.errors import BadRequest
 from app.services import tasks
 
-blueprint = Blueprint("tasks", __name__)
+blueprint = default_roles(Blueprint("tasks", __name__), read="reader", write="writer")
 blueprint.before_request(refuse_in_maintenance)
 SERVICE = "/services/<id:service_id>"
 
