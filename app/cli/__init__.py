@@ -9,7 +9,8 @@ def main():
 
 def _register_commands():
     # Each command lives in its own module of this package and is added here.
-    pass
+    from app.cli.hash_password import hash_password_command
+    main.add_command(hash_password_command)
 
 
 _register_commands()
