@@ -41,6 +41,7 @@ class Runtime:
     events: EventSchemas
     presenter: Presenter
     tables_ready: bool = False
+    authenticator: object = None        # app.auth.Authenticator with [auth] mode = basic
 
     @property
     def database_kind(self):
@@ -50,7 +51,8 @@ class Runtime:
 def create_app(settings):
     logging.basicConfig(level=settings["logging"]["level"].upper(),
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__)
+    # No static folder: /static/<path> would be a route that serves nothing, guarded by no role.
+    app = Flask(__name__, static_folder=None)
     app.json = CompactJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
 
@@ -74,7 +76,7 @@ def create_app(settings):
     app.extensions["context_services"] = runtime
 
     register_error_handlers(app)
-    install_auth(app, settings)
+    runtime.authenticator = install_auth(app, settings)
     _register_request_hooks(app, runtime)
 
     from app.api import register_blueprints

@@ -12,7 +12,7 @@ import math
 import secrets
 import time
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.access import PUBLIC, has_role, role_table
 from app.errors import APIError
@@ -109,6 +109,8 @@ class Authenticator:
     def __init__(self, users, *, cache_seconds):
         self.users = users
         self.cache = CredentialCache(cache_seconds)
+        self.password_checks = 0
+        self.cached_hits = 0
         first = next(iter(users.values()), None)
         # An unknown user is checked against this, so that it costs what a wrong password costs.
         self._decoy = decoy_hash(method_of(first.password_hash)) if first else None
@@ -116,11 +118,15 @@ class Authenticator:
     def cached(self, username, password):
         """(user or None, cache key): the user when this credential was verified lately."""
         key = self.cache.key(username, password)
-        return self.cache.get(key), key
+        user = self.cache.get(key)
+        if user is not None:
+            self.cached_hits += 1
+        return user, key
 
     def verify(self, username, password, key):
         """The User these credentials belong to, or None; runs the KDF once either way."""
         user = self.users.get(username)
+        self.password_checks += 1
         matches = verify(user.password_hash if user else self._decoy, password)
         if not (matches and user):
             return None
@@ -145,19 +151,19 @@ def client_address(trusted_proxies):
 
 
 def install(app, settings):
-    """Guard every request of app as [auth] says; in mode none, log that nothing is guarded."""
+    """Guard every request of app as [auth] says; return the Authenticator (None in mode none,
+    after a WARNING that nothing is guarded)."""
     options = settings["auth"]
     if options["mode"] == "none":
         logger.warning("[auth] mode = none: every caller may do everything, including deleting extension "
                        "schemas and switching maintenance mode; set mode = basic")
         app.before_request(_anonymous)
-        return
-    guard = _Guard(Authenticator(settings.users, cache_seconds=options["cache_seconds"]),
-                   FailureLimit(options["max_failures_per_minute"]),
-                   frozenset(options["trusted_proxies"]))
+        return None
+    authenticator = Authenticator(settings.users, cache_seconds=options["cache_seconds"])
+    guard = _Guard(authenticator, FailureLimit(options["max_failures_per_minute"]),
+                   frozenset(options["trusted_proxies"]), open_docs=options["open_docs"])
     app.before_request(guard.check)
-    # Built on the first request: blueprints are registered after this.
-    guard.open_docs = options["open_docs"]
+    return authenticator
 
 
 def _anonymous():
@@ -165,18 +171,17 @@ def _anonymous():
 
 
 class _Guard:
-    def __init__(self, authenticator, limit, trusted_proxies):
+    def __init__(self, authenticator, limit, trusted_proxies, *, open_docs):
         self.authenticator = authenticator
         self.limit = limit
         self.trusted_proxies = trusted_proxies
-        self.open_docs = True
-        self._roles = None
+        self.open_docs = open_docs
+        self._roles = None          # built on the first request: blueprints come after install()
 
     def check(self):
         """before_request: set g.user, or raise 401, 403 or 429."""
         g.user = None
         if self._roles is None:
-            from flask import current_app
             self._roles = role_table(current_app, open_docs=self.open_docs)
         # A path that matches no route still needs credentials: no probing for routes.
         needed = self._roles.get((request.endpoint, request.method), "reader")

@@ -36,6 +36,11 @@ class ServerWorker(Resource):
     pid = StrictInteger(required=True)
     worker_id = StrictInteger(required=True, allow_none=True,
                               metadata={"description": "the leased worker ID; null while none is held"})
+    password_checks = StrictInteger(metadata={
+        "description": "with [auth] mode = basic: credentials this worker checked with the password KDF"})
+    cached_credentials = StrictInteger(metadata={
+        "description": "with [auth] mode = basic: requests this worker let through on a credential it "
+                       "verified within [auth] cache_seconds, without running the KDF"})
 
 
 class ServerStatus(Resource):

@@ -42,7 +42,7 @@ def status():
         "server_errors_today": counts["server_errors_today"],
         "memory": _memory(),
         "database": {"kind": state.database_kind, "answers": answers},
-        "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id},
+        "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id, **_auth_figures(state.authenticator)},
     }
     return jsonify({key: value for key, value in body.items() if value is not None})
 
@@ -52,6 +52,12 @@ def set_mode():
     mode = load(_mode_schema, json_body(), message="mode must be maintenance or production")["mode"]
     runtime().mode.set(mode)
     return jsonify({"mode": mode})
+
+
+def _auth_figures(authenticator):
+    if authenticator is None:
+        return {}
+    return {"password_checks": authenticator.password_checks, "cached_credentials": authenticator.cached_hits}
 
 
 def _timestamp(seconds):
