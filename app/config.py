@@ -349,13 +349,13 @@ def render_example():
     for section, options in SCHEMA.items():
         lines.append(f"#[{section}]")
         for key, option in options.items():
-            default = _render_value(option.default)
+            default = render_value(option.default)
             lines += ["", f"# {option.help}", f"#{key} = {default}".rstrip()]
         lines.append("")
     return "\n".join(lines)
 
 
-def _render_value(value):
+def render_value(value):
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, tuple):

@@ -8,7 +8,7 @@ from app.access import declared_role
 from app.passwords import hash_password
 from models import AuthFailure, database
 from tests.calls import start_service
-from tests.openapi_support import sample_urls
+from tests.openapi_support import fetch_document, operations, sample_url_of, sample_urls
 from tests.support import basic_auth
 
 PASSWORD = "correct horse battery"
@@ -292,3 +292,31 @@ def test_mode_none_lets_everyone_do_everything_and_says_so_at_start(make_app, ca
     assert any(record.levelname == "WARNING" and "mode = none" in record.getMessage() for record in caplog.records)
     assert client.post("/server/mode", json={"mode": "production"}).status_code == 200
 
+
+
+# --- the OpenAPI document ----------------------------------------------------------------
+
+def test_the_document_gives_each_operation_its_role_security_and_refusals(guarded):
+    document = fetch_document(guarded)
+    assert document["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
+    adapter = guarded.application.url_map.bind("localhost")
+    for path, method, operation in operations(document):
+        endpoint, _ = adapter.match(sample_url_of(path, operation), method=method.upper())
+        role, responses = operation["x-role"], operation["responses"]
+        assert role == SPEC_ROLES[endpoint].replace("public", "none"), (method, path)
+        if role == "none":
+            assert operation["security"] == [] and "401" not in responses, (method, path)
+            continue
+        assert operation["security"] == [{"basicAuth": []}], (method, path)
+        assert "`UNAUTHORIZED`" in responses["401"]["description"]
+        assert "WWW-Authenticate" in responses["401"]["headers"]
+        assert "Retry-After" in responses["429"]["headers"]
+        assert ("403" in responses) == (role != "reader"), (method, path)
+
+
+def test_the_document_of_mode_none_states_roles_without_security(make_app):
+    document = fetch_document(make_app().test_client())
+    assert "securitySchemes" not in document["components"]
+    for path, method, operation in operations(document):
+        assert "security" not in operation and "401" not in operation["responses"], (method, path)
+        assert operation["x-role"] in ("none", *LEVELS)

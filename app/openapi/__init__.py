@@ -16,7 +16,8 @@ from app.openapi.paths import paths_of
 from schemas.queries import ListWindowSchema
 
 
-def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpoint: False):
+def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpoint: False,
+               role_of=lambda endpoint, method: "reader"):
     """The document as a dict. Raises nothing for undocumented rules: they are simply absent."""
     settings = runtime.settings
     plugin = MarshmallowPlugin(schema_name_resolver=component_name)
@@ -43,7 +44,12 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
         spec.components.parameter(name, "query", {**parameter, "description": QUERY_HELP[name]})
     for name, header in HEADERS.items():
         spec.components.header(name, header)
-    paths = paths_of(url_map, refused_in_maintenance)
+    basic = settings["auth"]["mode"] == "basic"
+    if basic:
+        spec.components.security_scheme("basicAuth", {
+            "type": "http", "scheme": "basic",
+            "description": "A user of a [user:NAME] section of the server's config file."})
+    paths = paths_of(url_map, refused_in_maintenance, role_of=role_of, basic=basic)
     used = {tag for _, operations in paths for operation in operations.values() for tag in operation["tags"]}
     for tag in TAGS:
         if tag["name"] in used:

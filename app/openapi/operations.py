@@ -96,6 +96,8 @@ HEADERS = {
                  "schema": {"type": "string"}},
     "Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {"description": "`Basic realm=\"context-services\"`: send HTTP Basic credentials.",
+                         "schema": {"type": "string"}},
 }
 
 # Wording for properties that read the same in every schema; ("name", "input"|"output") wins.
@@ -388,6 +390,18 @@ OPERATIONS = {
 }
 
 
+def _describe_access(auth):
+    if auth["mode"] == "none":
+        return ("`[auth] mode = none`: every caller may do everything. Each operation names the role it "
+                "would need with `mode = basic`.")
+    docs = "; `/openapi.json` and `/docs` answer without them" if auth["open_docs"] else ""
+    return ("`[auth] mode = basic`: every operation but `GET /healthz` needs HTTP Basic credentials of a "
+            f"configured user{docs}. Roles: `reader` (every GET), `writer` (+ runtime writes), `admin` "
+            "(+ extension schemas, server mode). No or wrong credentials: 401 `UNAUTHORIZED`; a role "
+            f"too low: 403 `FORBIDDEN`; more than {auth['max_failures_per_minute']} failed attempts from "
+            "one client address in a minute: 429 `TOO_MANY_FAILURES` until the minute is over.")
+
+
 def describe_api(settings):
     """info.description: the conventions of SPEC §2 and the settings of this server that shape answers."""
     api, ids = settings["api"], settings["ids"]
@@ -407,6 +421,8 @@ answered in UTC as `YYYY-MM-DDTHH:mm:ss.SSSZ`. Absent values are left out of ans
 sent as null. Every 4xx/5xx answer has the body `{{"error": {{"http_method", "uri", "http_code",
 "error_code", "message", "fields"?}}}}`; `fields` appears for validation errors only. A 500 is a
 bug and carries no stack trace.
+
+**Access.** {_describe_access(settings['auth'])}
 
 **Extension values** are further top-level keys of events and resources, named after a
 registered extension (additionalProperties of those schemas).
