@@ -4,7 +4,6 @@ The KDF is slow on purpose, so a verified credential is remembered by the worker
 [auth] cache_seconds under an HMAC of user and password with a key made at start: the
 password itself is never kept, and the key dies with the process.
 """
-import hashlib
 import hmac
 import ipaddress
 import logging
@@ -42,7 +41,8 @@ class TooManyFailures(APIError):
 
 
 class CredentialCache:
-    """Users whose credentials were verified lately, keyed by an HMAC of user and password."""
+    """Users whose credentials were verified lately, keyed by an HMAC of the Authorization header
+    (which holds user and password): a request with a known header costs one HMAC."""
 
     def __init__(self, seconds, *, clock=time.monotonic):
         self.seconds = seconds
@@ -50,9 +50,8 @@ class CredentialCache:
         self._key = secrets.token_bytes(32)
         self._entries = {}
 
-    def key(self, username, password):
-        return hmac.new(self._key, f"{username}\x00{password}".encode("utf-8", "surrogatepass"),
-                        hashlib.sha256).digest()
+    def key(self, header):
+        return hmac.digest(self._key, header.encode("utf-8", "surrogateescape"), "sha256")
 
     def get(self, key):
         entry = self._entries.get(key)
@@ -81,6 +80,10 @@ class FailureLimit:
     def _minute(self):
         now = self.clock()
         return int(now // 60), math.ceil(60 - now % 60)
+
+    def any_blocked(self):
+        """True when this worker knows of an address over the limit in this minute."""
+        return bool(self._blocked) and self._minute()[0] in self._blocked.values()
 
     def refuse_if_blocked(self, address, *, ask_database):
         """Raise TooManyFailures while address is over the limit in this minute.
@@ -115,22 +118,21 @@ class Authenticator:
         # An unknown user is checked against this, so that it costs what a wrong password costs.
         self._decoy = decoy_hash(method_of(first.password_hash)) if first else None
 
-    def cached(self, username, password):
-        """(user or None, cache key): the user when this credential was verified lately."""
-        key = self.cache.key(username, password)
-        user = self.cache.get(key)
+    def cached(self, header):
+        """The user when this Authorization header was verified lately, else None."""
+        user = self.cache.get(self.cache.key(header))
         if user is not None:
             self.cached_hits += 1
-        return user, key
+        return user
 
-    def verify(self, username, password, key):
+    def verify(self, username, password, header):
         """The User these credentials belong to, or None; runs the KDF once either way."""
         user = self.users.get(username)
         self.password_checks += 1
         matches = verify(user.password_hash if user else self._decoy, password)
         if not (matches and user):
             return None
-        self.cache.put(key, user)
+        self.cache.put(self.cache.key(header), user)
         return user
 
 
@@ -187,20 +189,30 @@ class _Guard:
         needed = self._roles.get((request.endpoint, request.method), "reader")
         if needed == PUBLIC:
             return
-        address = client_address(self.trusted_proxies)
-        self.limit.refuse_if_blocked(address, ask_database=False)
-        credentials = request.authorization
-        if credentials is None or credentials.type != "basic" or credentials.username is None:
+        header = request.headers.get("Authorization")
+        if header is None:
             raise Unauthorized()
-        username, password = credentials.username, credentials.password or ""
-        user, key = self.authenticator.cached(username, password)
-        if user is None:
-            self.limit.refuse_if_blocked(address, ask_database=True)
-            user = self.authenticator.verify(username, password, key)
-        if user is None:
-            logger.warning("authentication failed for user %r from %s", username, address)
-            self.limit.record(address)
-            raise Unauthorized("unknown user or wrong password")
+        # A blocked address is refused before the cache: a guess must not learn from a hit.
+        if self.limit.any_blocked():
+            self.limit.refuse_if_blocked(client_address(self.trusted_proxies), ask_database=False)
+        user = self.authenticator.cached(header) or self._verify(header)
         g.user = user.name
         if not has_role(user.role, needed):
             raise Forbidden(f"this operation needs the role {needed}; user {user.name} has {user.role}")
+
+    def _verify(self, header):
+        """The slow path: the KDF, once the address is known not to be over the limit."""
+        address = client_address(self.trusted_proxies)
+        credentials = request.authorization
+        if credentials is None or credentials.type != "basic" or credentials.username is None:
+            self._failed(address, None)
+        self.limit.refuse_if_blocked(address, ask_database=True)
+        user = self.authenticator.verify(credentials.username, credentials.password or "", header)
+        if user is None:
+            self._failed(address, credentials.username)
+        return user
+
+    def _failed(self, address, username):
+        logger.warning("authentication failed for user %r from %s", username, address)
+        self.limit.record(address)
+        raise Unauthorized("unknown user or wrong password")

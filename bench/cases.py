@@ -28,6 +28,8 @@ class Case:
     baseline: str               # key of the baseline measurement it is compared with
     # Table -> kind of 2xx answer that writes one row of it (see the Lua scripts' kinds).
     writes: dict = field(default_factory=dict)
+    # Run on a second server with [auth] mode = basic, compared with this case of the same run.
+    with_auth_of: str = None
 
 
 # Baseline measurements: the same scripts and bodies against bench/baseline.py.
@@ -41,6 +43,8 @@ BASELINES = {
 CASES = [
     Case("healthz", "GET /healthz (app + database ping)", "get.lua", "get"),
     Case("start", "a. POST /services/start", "post.lua", "post", writes={"service": "write"}),
+    Case("start_basic", "a. POST /services/start, [auth] mode = basic", "post.lua", "post",
+         writes={"service": "write"}, with_auth_of="start"),
     Case("start_ext", "b. POST /services/start + 3 extensions", "post.lua", "post_ext",
          writes={"service": "write"}),
     Case("read", "c. GET /services/<id>?extensions=...", "get.lua", "get"),
