@@ -18,7 +18,8 @@ max_requests = 0
 limit_request_line = 8190
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
-forwarded_allow_ips = "127.0.0.1"
+# Peers whose X-Forwarded-* headers are believed: the same addresses as [auth] trusted_proxies.
+forwarded_allow_ips = "127.0.0.1,::1"
 
 
 def worker_exit(server, worker):

@@ -101,3 +101,13 @@ def test_hash_password_asks_again_when_the_two_differ():
 def test_hash_password_makes_a_new_salt_each_time():
     runs = [CliRunner().invoke(main, ["hash-password"], input="same\nsame\n") for _ in range(2)]
     assert runs[0].stdout.strip().splitlines()[-1] != runs[1].stdout.strip().splitlines()[-1]
+
+
+def test_the_deploy_example_turns_access_control_on():
+    from app.config import load
+    from tests.support import REPO
+    settings = load(REPO / "deploy" / "context-services.ini")
+    assert settings["auth"]["mode"] == "basic"
+    assert settings["database"]["ssl"] == "verify"
+    assert {name: user.role for name, user in settings.users.items()} == {
+        "ivr": "writer", "desktop": "reader", "ops": "admin"}
