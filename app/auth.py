@@ -83,7 +83,12 @@ class FailureLimit:
 
     def any_blocked(self):
         """True when this worker knows of an address over the limit in this minute."""
-        return bool(self._blocked) and self._minute()[0] in self._blocked.values()
+        if not self._blocked:
+            return False
+        if self._minute()[0] not in self._blocked.values():
+            self._blocked.clear()           # only earlier minutes: over
+            return False
+        return True
 
     def refuse_if_blocked(self, address, *, ask_database):
         """Raise TooManyFailures while address is over the limit in this minute.

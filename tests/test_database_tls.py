@@ -6,8 +6,7 @@ from urllib.parse import urlparse
 import pymysql
 import pytest
 
-from app import create_app
-from app.config import ConfigError, build_settings
+from app.config import ConfigError
 from models import database
 from tests.calls import start_service
 from tests.conftest import MYSQL_URL
@@ -53,20 +52,9 @@ def tls_mariadb(tmp_path_factory, certificates):
 
 
 @pytest.fixture
-def app_with():
+def app_with(standalone_app):
     """app_with(**database_options) -> an app built as wsgi.py builds it; torn down at the end."""
-    made = []
-
-    def make(**options):
-        app = create_app(build_settings({"database": options}, source="<test>"))
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["context_services"].ids.release()
-    if not database.is_closed():
-        database.close()
+    return lambda url, **options: standalone_app(url, database=options)
 
 
 def _cipher_of_the_connection(app):
