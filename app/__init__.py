@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
+from app.auth import install as install_auth
 from app.config import Settings, redact
 from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
                     UNAVAILABLE_ERRORS)
@@ -52,6 +53,7 @@ class Runtime:
     presenter: Presenter
     retries: RetryCounter
     tables_ready: bool = False
+    authenticator: object = None        # app.auth.Authenticator with [auth] mode = basic
 
     @property
     def database_kind(self):
@@ -61,7 +63,8 @@ class Runtime:
 def create_app(settings):
     logging.basicConfig(level=settings["logging"]["level"].upper(),
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    app = ContextServicesApp(__name__)
+    # No static folder: /static/<path> would be a route that serves nothing, guarded by no role.
+    app = ContextServicesApp(__name__, static_folder=None)
     app.json = CompactJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
 
@@ -90,6 +93,7 @@ def create_app(settings):
 
     register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS,
                             discard_connection=_discard_unless_retryable, id_errors=(IdUnavailable,))
+    runtime.authenticator = install_auth(app, settings)
     _register_request_hooks(app, runtime)
     telemetry.install(app, runtime)
 

@@ -108,7 +108,25 @@ def _base_path(text):
     return value
 
 
+def _path(text):
+    return text.strip()
+
+
+def _address_list(text):
+    """'127.0.0.1, ::1' -> ('127.0.0.1', '::1'); each must be an IP address."""
+    import ipaddress
+    addresses = tuple(item.strip() for item in text.split(",") if item.strip())
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ValueError(f"{address!r} is not an IP address") from None
+    return addresses
+
+
 _boolean.kind = "boolean"
+_path.kind = "path"
+_address_list.kind = "addresses"
 _database_url.kind = "URL"
 _base_path.kind = "path"
 
@@ -123,6 +141,12 @@ SCHEMA = {
                                   "how long a SQLite writer waits for the write lock before giving up"),
         "connect_timeout_s": Option(5, _integer(1),
                                     "seconds to wait for a MySQL connection; reads and writes wait max(this, 30)"),
+        "ssl": Option("off", _choice("off", "required", "verify"),
+                      "TLS to MySQL: off (plain, for loopback), required (encrypted, certificate not checked), "
+                      "verify (encrypted, certificate checked against ssl_ca and the host name)"),
+        "ssl_ca": Option("", _path, "PEM file of the CA that signed the MySQL server's certificate (ssl = verify)"),
+        "ssl_cert": Option("", _path, "PEM client certificate, when the MySQL user requires one (X509)"),
+        "ssl_key": Option("", _path, "PEM private key of ssl_cert"),
     },
     "api": {
         "base_path": Option("", _base_path, "prefix of every route, e.g. /genesys/1/cs; empty serves them at /"),
@@ -146,6 +170,20 @@ SCHEMA = {
         "enabled": Option(True, _boolean, "count requests, latency, IDs and leases for GET /metrics; "
                                           "false leaves them out (GET /server/status still counts)"),
     },
+    "auth": {
+        "mode": Option("none", _choice("none", "basic"),
+                       "none: every caller may do everything (logged as a WARNING at start-up); basic: HTTP "
+                       "Basic credentials of a [user:NAME] section on every route but /healthz"),
+        "open_docs": Option(True, _boolean, "with basic: /openapi.json and /docs answer without credentials"),
+        "cache_seconds": Option(300, _integer(0, 86400),
+                                "a verified credential is remembered by the worker this long (0: verify "
+                                "every request)"),
+        "max_failures_per_minute": Option(30, _integer(1),
+                                          "failed credentials per client address and minute before 429"),
+        "trusted_proxies": Option(("127.0.0.1", "::1"), _address_list,
+                                  "peers whose X-Forwarded-For names the client (nginx); keep in step with "
+                                  "gunicorn's forwarded_allow_ips"),
+    },
     "logging": {
         "level": Option("info", _choice("debug", "info", "warning", "error"), "log level of the application"),
     },
@@ -162,6 +200,8 @@ MAPPABLE_FIELDS = {
     "Task": ("type", "application_type", "resource_type", "media_type", "disposition"),
 }
 ATTRIBUTE_SECTION_PREFIX = "attribute:"
+USER_SECTION_PREFIX = "user:"
+ROLES = ("reader", "writer", "admin")       # each includes the rights of the ones before it
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -172,12 +212,20 @@ class AttributeValue:
     display_name: str
 
 
+@dataclass(frozen=True)
+class User:
+    name: str
+    password_hash: str
+    role: str           # the highest role listed
+
+
 @dataclass
 class Settings:
     """Every option with its parsed value, plus the business attributes."""
     sections: dict
     attributes: dict = field(default_factory=dict)      # attribute name -> [AttributeValue]
     field_attributes: dict = field(default_factory=dict)  # "Service.type" -> attribute name
+    users: dict = field(default_factory=dict)             # user name -> User
     source: str = "<defaults>"
 
     def __getitem__(self, section):
@@ -225,10 +273,14 @@ def build_settings(raw, *, source="<dict>"):
         if section.startswith(ATTRIBUTE_SECTION_PREFIX):
             _load_attribute(settings, section, options, where)
             continue
+        if section.startswith(USER_SECTION_PREFIX):
+            _load_user(settings, section, options, where)
+            continue
         if section not in SCHEMA:
             holding = f" (holding {', '.join(options)})" if options else ""
             raise ConfigError(f"{where}: unknown section{holding}; known sections: "
-                              + ", ".join(list(SCHEMA) + [ATTRIBUTE_SECTION_PREFIX + "<Name>"]))
+                              + ", ".join(list(SCHEMA) + [ATTRIBUTE_SECTION_PREFIX + "<Name>",
+                                                       USER_SECTION_PREFIX + "<name>"]))
         for key, value in options.items():
             if section == "business-attributes" and "." in key:
                 mappings[key] = (value, where)
@@ -240,6 +292,8 @@ def build_settings(raw, *, source="<dict>"):
                 sections[section][key] = option.parse(value) if isinstance(value, str) else _coerce(option, value)
             except (ValueError, TypeError) as error:
                 raise ConfigError(f"{where} {key} = {redact(str(value))!r}: {error}") from None
+    if sections["auth"]["mode"] == "basic" and not settings.users:
+        raise ConfigError(f"{source}: [auth] mode = basic needs at least one [{USER_SECTION_PREFIX}<name>] section")
     for key, (attribute, where) in mappings.items():
         fields = _resolve_field_key(key)
         if fields is None:
@@ -282,6 +336,29 @@ def _load_attribute(settings, section, options, where):
     settings.attributes[name] = values
 
 
+_USER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+
+
+def _load_user(settings, section, options, where):
+    """[user:NAME] password = <KDF hash>, roles = reader|writer|admin (several: the highest counts)."""
+    from app.passwords import hash_problem
+    name = section[len(USER_SECTION_PREFIX):].strip()
+    if not _USER_NAME.fullmatch(name):
+        raise ConfigError(f"{where}: a user name is 1 to 64 letters, digits, '.', '_', '@' or '-'")
+    unknown = set(options) - {"password", "roles"}
+    if unknown or "password" not in options or "roles" not in options:
+        raise ConfigError(f"{where}: needs exactly the options password and roles"
+                          + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
+    problem = hash_problem(str(options["password"]).strip())
+    if problem:
+        # Never echo the value: it may be a password typed in plain text.
+        raise ConfigError(f"{where} password: {problem}; make one with `context-services hash-password`")
+    roles = [role.strip().lower() for role in re.split(r"[,\s]+", str(options["roles"])) if role.strip()]
+    if not roles or any(role not in ROLES for role in roles):
+        raise ConfigError(f"{where} roles = {options['roles']!r}: expected one or more of " + ", ".join(ROLES))
+    settings.users[name] = User(name, str(options["password"]).strip(), max(roles, key=ROLES.index))
+
+
 def render_example():
     """The option part of config.example.ini: every option commented out at its default, help above.
 
@@ -291,10 +368,18 @@ def render_example():
     for section, options in SCHEMA.items():
         lines.append(f"#[{section}]")
         for key, option in options.items():
-            default = str(option.default).lower() if isinstance(option.default, bool) else str(option.default)
+            default = render_value(option.default)
             lines += ["", f"# {option.help}", f"#{key} = {default}".rstrip()]
         lines.append("")
     return "\n".join(lines)
+
+
+def render_value(value):
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
 
 
 def load(path=None):

@@ -7,6 +7,7 @@ import peewee as pw
 from playhouse.shortcuts import ReconnectMixin
 
 from app.config import ConfigError, database_url_parts, redact
+from app.db_tls import tls_context, tls_failure
 from models import create_all_tables, database
 
 logger = logging.getLogger(__name__)
@@ -118,11 +119,20 @@ def init_database(settings):
     db = open_database(options["url"], synchronous=options["sqlite_synchronous"],
                        busy_timeout_ms=options["busy_timeout_ms"],
                        connect_timeout_s=options["connect_timeout_s"])
+    tls = tls_context(options) if isinstance(db, pw.MySQLDatabase) else None
+    if tls is not None:
+        # One context for every connection of the process, instead of PyMySQL's one per connect.
+        db.connect_params.pop("ssl_disabled", None)
+        db.connect_params["ssl"] = tls
     database.initialize(db)
     try:
         with database.connection_context():
             ensure_tables(db)
     except UNAVAILABLE_ERRORS as error:
+        if tls is not None and tls_failure(error):
+            # A certificate that does not verify will not heal by waiting, as a server that is down may.
+            raise ConfigError(f"[database] ssl = {options['ssl']}: TLS to {redact(options['url'])} failed: "
+                              f"{tls_failure(error)}") from None
         # The server still starts: requests answer 503 until the database comes back,
         # and the first one that reaches it creates the tables.
         logger.error("database %s not ready at start-up: %s", redact(options["url"]), error)

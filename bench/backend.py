@@ -1,4 +1,5 @@
 """One database backend's run: a fresh database, the server on it, and every case its routes allow."""
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from urllib.parse import urlparse, urlunparse
 import pymysql
 
 from app.db import open_database
+from app.passwords import hash_password
 from app.ids import LAYOUTS
 from bench.cases import (CASES, EXTENSION_NAMES, EXTENSION_RECORDS_PER_START, EXTENSION_SCHEMAS,
                          start_body)
@@ -87,6 +89,7 @@ class BackendRun:
         self.baseline = baseline            # baseline key -> Load
         self.server = None
         self.db = None
+        self.authorization = None           # the Authorization header while a case runs with auth
 
     def run(self):
         settings = self.settings
@@ -109,6 +112,9 @@ class BackendRun:
                     extensions_ready = self._register_extensions()
                 if case.key in LIST_ROUTES and "fill" not in result:
                     result["fill"] = self._fill_if_routes_exist()
+                if case.with_auth_of:
+                    result["cases"][case.key] = self._run_with_auth(case, result["cases"].get(case.with_auth_of))
+                    continue
                 result["cases"][case.key] = self._run_case(case, extensions_ready, result.get("fill"))
             result["memory"] = self.server.memory.report()
         finally:
@@ -186,6 +192,40 @@ class BackendRun:
                 "load_off": loads["off"][-1].as_dict(), "requests_per_s": rate,
                 "cpu": {"system_cores": None, "other_cores": None},
                 "ratio": round(rate["on"] / rate["off"], 3) if rate["off"] else None}
+    def _run_with_auth(self, case, without_auth):
+        """The case on a second server of the same database with [auth] mode = basic (one writer);
+        its ratio to the same case without auth (run just before) goes in vs_without_auth."""
+        password = "bench-password"
+        config = self.settings.workdir / f"cs-{self.name}-basic.ini"
+        config.write_text(f"[database]\nurl = {self.url}\n\n[auth]\nmode = basic\n\n[user:bench]\n"
+                          f"password = {hash_password(password)}\nroles = writer\n")
+        log_path = self.settings.results_dir / f"{self.settings.stamp}-server-{self.name}-basic.log"
+        plain, self.server = self.server, Gunicorn("wsgi:application", log_path=log_path,
+                                                   env={"CS_CONFIG": str(config)})
+        self.authorization = "Basic " + base64.b64encode(f"bench:{password}".encode()).decode()
+        try:
+            self.server.start()
+            self._until_every_worker_checked_the_password()
+            outcome = self._run_case(case, None, None)
+        finally:
+            self.server.stop()
+            self.server, self.authorization = plain, None
+        if outcome["status"] == "ok" and without_auth and without_auth.get("status") == "ok":
+            outcome["vs_without_auth"] = round(outcome["load"]["requests_per_s"]
+                                               / without_auth["load"]["requests_per_s"], 3)
+        return outcome
+
+    def _until_every_worker_checked_the_password(self, *, timeout_s=60):
+        """GET /server/status until every worker has answered once: all have booted, and each
+        holds the credential in its cache, as a server that has run a while does."""
+        expected, seen = self.server.expected_workers(), set()
+        deadline = time.monotonic() + timeout_s
+        while len(seen) < expected and time.monotonic() < deadline:
+            status, _, answer = call(self.server.url, "GET", "/server/status",
+                                     headers={"Authorization": self.authorization})
+            if status != 200:
+                raise Failed(f"GET /server/status with the bench user's credentials answered {status}")
+            seen.add(answer["worker"]["pid"])
 
     def _system_pids(self):
         """The system under test: gunicorn, and the database server when there is one."""
@@ -197,7 +237,7 @@ class BackendRun:
         if case.key == "healthz":
             self._probe("GET", "/healthz")
             return self._paths_env(case, ["/healthz"])
-        if case.key in ("start", "start_ext"):
+        if case.key in ("start", "start_basic", "start_ext"):
             with_extensions = case.key == "start_ext"
             if with_extensions and extensions_ready is not True:
                 raise extensions_ready
@@ -205,7 +245,8 @@ class BackendRun:
             self._probe("POST", "/services/start", body)
             body_file = workdir / f"{case.key}.json"
             body_file.write_text(json.dumps(body))
-            return {"BENCH_PATH": "/services/start", "BENCH_BODY_FILE": str(body_file)}
+            env = {"BENCH_PATH": "/services/start", "BENCH_BODY_FILE": str(body_file)}
+            return {**env, "BENCH_AUTHORIZATION": self.authorization} if self.authorization else env
         if case.key == "read":
             if extensions_ready is not True:
                 raise extensions_ready
@@ -244,7 +285,8 @@ class BackendRun:
 
     def _probe(self, method, path, body=None):
         """One request that must succeed; 404/405 mean the route is missing (Skip)."""
-        status, _, answer = call(self.server.url, method, path, body)
+        headers = {"Authorization": self.authorization} if self.authorization else None
+        status, _, answer = call(self.server.url, method, path, body, headers=headers)
         if status in (404, 405):
             raise Skip(f"{method} {path.split('?')[0]} answered {status} (route not there yet?)")
         if not 200 <= status < 300:

@@ -28,6 +28,8 @@ class Case:
     baseline: str               # key of the baseline measurement it is compared with
     # Table -> kind of 2xx answer that writes one row of it (see the Lua scripts' kinds).
     writes: dict = field(default_factory=dict)
+    # Run on a second server with [auth] mode = basic, compared with this case of the same run.
+    with_auth_of: str = None
 
 
 # Baseline measurements: the same scripts and bodies against bench/baseline.py.
@@ -44,6 +46,8 @@ CASES = [
     # Same run, same database: Start Service on the server as configured (metrics and access
     # log on) and on a twin with both off, alternately; its ratio is on / off, not to the baseline.
     Case("observability", "a. start: metrics+access log on / off", "post.lua", "post"),
+    Case("start_basic", "a. POST /services/start, [auth] mode = basic", "post.lua", "post",
+         writes={"service": "write"}, with_auth_of="start"),
     Case("start_ext", "b. POST /services/start + 3 extensions", "post.lua", "post_ext",
          writes={"service": "write"}),
     Case("read", "c. GET /services/<id>?extensions=...", "get.lua", "get"),

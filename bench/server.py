@@ -152,14 +152,14 @@ class MemorySampler(threading.Thread):
         }
 
 
-def call(base_url, method, path, body=None, *, timeout_s=10):
-    """One HTTP request; returns (status, headers, parsed JSON body or None)."""
+def call(base_url, method, path, body=None, *, timeout_s=10, headers=None):
+    """One HTTP request (with further headers); returns (status, headers, parsed JSON body or None)."""
     host, port = base_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout_s)
     try:
         payload = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
-        connection.request(method, path, body=payload, headers=headers)
+        sent = {"Content-Type": "application/json"} if payload is not None else {}
+        connection.request(method, path, body=payload, headers={**sent, **(headers or {})})
         response = connection.getresponse()
         raw = response.read()
     finally:

@@ -32,7 +32,8 @@ accesslog = None if _access_log.lower() in ("", "off", "none") else _access_log
 access_log_format = ('%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms '
                      'request_id=%({x-request-id}o)s user=%({context_services.user}e)s')
 errorlog = "-"
-forwarded_allow_ips = "127.0.0.1"
+# Peers whose X-Forwarded-* headers are believed: the same addresses as [auth] trusted_proxies.
+forwarded_allow_ips = "127.0.0.1,::1"
 # gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl):
 # a second instance on the host takes it over, and the last to exit removes it. Off unless a
 # path of this instance's own is given.

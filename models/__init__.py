@@ -1,11 +1,11 @@
 """Peewee tables of the server; bound to a database at start-up through `database`."""
 from models.base import database, BaseModel, now_ms, create_all_tables, ALL_TABLES
-from models.server import ServerSetting, WorkerLease
+from models.server import AuthFailure, ServerSetting, WorkerLease
 from models.context import Service, State, Task
 from models.extensions import ExtensionSchema, ExtensionRecord, ExtensionUniqueKey
 
 __all__ = [
     "database", "BaseModel", "now_ms", "create_all_tables", "ALL_TABLES",
-    "ServerSetting", "WorkerLease", "Service", "State", "Task",
+    "AuthFailure", "ServerSetting", "WorkerLease", "Service", "State", "Task",
     "ExtensionSchema", "ExtensionRecord", "ExtensionUniqueKey",
 ]

@@ -91,3 +91,34 @@ class WorkerLease(BaseModel):
          .update(holder=None, expires_ms=0, last_ms=last_ms)
          .where((cls.worker_id == worker_id) & (cls.holder == holder))
          .execute())
+
+
+class AuthFailure(BaseModel):
+    """Failed credentials per client address and clock minute, counted for every worker (SPEC §11)."""
+    address = pw.CharField(max_length=64)
+    minute = pw.BigIntegerField()
+    failures = pw.IntegerField(default=0)
+
+    class Meta:
+        primary_key = pw.CompositeKey("address", "minute")
+
+    @classmethod
+    def count(cls, address, minute):
+        row = (cls
+               .select(cls.failures)
+               .where((cls.address == address) & (cls.minute == minute))
+               .tuples()
+               .first())
+        return 0 if row is None else row[0]
+
+    @classmethod
+    def record(cls, address, minute):
+        """Count one failure of address in minute; forget earlier minutes; return the count now."""
+        database = cls._meta.database
+        conflict = {"update": {cls.failures: cls.failures + 1}}
+        if not isinstance(database.obj, pw.MySQLDatabase):
+            conflict["conflict_target"] = [cls.address, cls.minute]
+        with database.atomic():
+            cls.insert(address=address, minute=minute, failures=1).on_conflict(**conflict).execute()
+            cls.delete().where(cls.minute < minute - 1).execute()
+            return cls.count(address, minute)

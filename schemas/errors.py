@@ -52,6 +52,11 @@ ERROR_CODES = {
     "MISSING_UNIQUE_ATTRIBUTES": (400, "A by-unique body that does not hold every attribute of one unique "
                                        "constraint."),
     "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
+    "UNAUTHORIZED": (401, "`[auth] mode = basic`: no credentials, an unknown user or a wrong password (the "
+                          "answer does not say which); `WWW-Authenticate` names the realm."),
+    "FORBIDDEN": (403, "The user's role lacks the right; the message names the role needed."),
+    "TOO_MANY_FAILURES": (429, "More than `[auth] max_failures_per_minute` failed credentials from this client "
+                               "address in this minute; `Retry-After` says when the minute is over."),
     "NOT_FOUND": (404, "No route matches the path, or a path ID is not a positive integer in range."),
     "SERVICE_NOT_FOUND": (404, "No service has this service_id."),
     "STATE_NOT_FOUND": (404, "The service has no state with this state_id."),

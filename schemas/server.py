@@ -40,6 +40,11 @@ class ServerWorker(Resource):
         keys=ma.fields.String(), values=StrictInteger(), required=True,
         metadata={"description": "requests this worker ran again because the database refused their "
                                  "transaction, by reason: `deadlock`, `lock_wait_timeout`"})
+    password_checks = StrictInteger(metadata={
+        "description": "with [auth] mode = basic: credentials this worker checked with the password KDF"})
+    cached_credentials = StrictInteger(metadata={
+        "description": "with [auth] mode = basic: requests this worker let through on a credential it "
+                       "verified within [auth] cache_seconds, without running the KDF"})
 
 
 class ServerStatus(Resource):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import create_app
-from app.config import SCHEMA, build_settings, read_sections
+from app.config import SCHEMA, build_settings, read_sections, render_value
 from schemas.errors import ERROR_CODES
 from tests.vendor import EXTENSION_SCHEMAS, START_EXAMPLE_WITH_TRAILING_COMMAS, start_example
 
@@ -34,7 +34,8 @@ JOURNEY = "/services/{journey_id}"
 # Options that change what the API answers, for the generated table.
 API_OPTIONS = (("api", "base_path"), ("api", "max_body_bytes"), ("api", "max_list"), ("extensions", "mode"),
                ("extensions", "refresh_seconds"), ("ids", "layout"), ("ids", "max_clock_skew_ms"),
-               ("business-attributes", "map_names"))
+               ("business-attributes", "map_names"), ("auth", "mode"), ("auth", "open_docs"),
+               ("auth", "cache_seconds"), ("auth", "max_failures_per_minute"), ("auth", "trusted_proxies"))
 
 
 @dataclass(frozen=True)
@@ -210,10 +211,10 @@ def example_client(database_path):
 # --- the generated tables ---------------------------------------------------------------
 
 def routes_table(document):
-    rows = ["| Method | Path | Operation |", "|---|---|---|"]
+    rows = ["| Method | Path | Operation | Role |", "|---|---|---|---|"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            rows.append(f"| {method.upper()} | `{path}` | {operation['summary']} |")
+            rows.append(f"| {method.upper()} | `{path}` | {operation['summary']} | {operation['x-role']} |")
     return "\n".join(rows)
 
 
@@ -228,7 +229,7 @@ def options_table():
     rows = ["| Option | Default | Effect |", "|---|---|---|"]
     for section, name in API_OPTIONS:
         option = SCHEMA[section][name]
-        default = str(option.default).lower() if isinstance(option.default, bool) else str(option.default)
+        default = render_value(option.default)
         rows.append(f"| `[{section}] {name}` | {f'`{default}`' if default else '(empty)'} | {option.help} |")
     return "\n".join(rows)
 

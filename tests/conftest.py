@@ -86,6 +86,25 @@ def make_app(database_url, backend):
 
 
 @pytest.fixture
+def standalone_app():
+    """standalone_app(url, **sections) -> an app built like wsgi.py builds it, torn down at the end."""
+    made = []
+
+    def make(url, **sections):
+        raw = {name: dict(options) for name, options in sections.items()}
+        raw.setdefault("database", {})["url"] = url
+        app = create_app(build_settings(raw, source="<test>"))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["context_services"].ids.release()
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
 def app(make_app):
     return make_app()
 

@@ -42,7 +42,7 @@ class PrivateMariaDB:
     for a database host that comes back.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory, *, options=()):
         found = binaries()
         if found is None:
             raise RuntimeError("mariadb-install-db or mariadbd is not installed")
@@ -54,6 +54,7 @@ class PrivateMariaDB:
         self.port = free_port()
         self.process = None
         self._user = ["--user=root"] if os.geteuid() == 0 else []
+        self.options = list(options)        # further mariadbd options, e.g. --ssl-cert=...
 
     @property
     def url(self):
@@ -76,7 +77,8 @@ class PrivateMariaDB:
             self.process = subprocess.Popen(
                 [self.mariadbd, "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
                  f"--socket={self.socket}", "--bind-address=127.0.0.1", "--skip-grant-tables",
-                 f"--pid-file={self.directory / 'mariadbd.pid'}", *self._user, *_SERVER_OPTIONS],
+                 f"--pid-file={self.directory / 'mariadbd.pid'}", *self._user, *_SERVER_OPTIONS,
+                 *self.options],
                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:

@@ -43,6 +43,13 @@ def parse_ini(text):
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
+def basic_auth(user, password):
+    """The Authorization header of HTTP Basic credentials."""
+    import base64
+    token = base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
 def free_port():
     """A port nothing listens on right now (another process could take it before we do)."""
     with socket.socket() as probe:

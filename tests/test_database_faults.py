@@ -37,25 +37,6 @@ def assert_serving(client, *, mode):
     assert client.post("/server/mode", json={"mode": "production"}).status_code == 200
 
 
-@pytest.fixture
-def standalone_app():
-    """standalone_app(url, **sections) -> an app built like wsgi.py builds it, torn down at the end."""
-    made = []
-
-    def make(url, **sections):
-        raw = {name: dict(options) for name, options in sections.items()}
-        raw.setdefault("database", {})["url"] = url
-        app = create_app(build_settings(raw, source="<test>"))
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["context_services"].ids.release()
-    if not database.is_closed():
-        database.close()
-
-
 # --- SQLite --------------------------------------------------------------------------
 
 def test_sqlite_file_replaced_by_a_directory_gives_503_until_it_is_back(standalone_app, tmp_path):

@@ -7,6 +7,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from app.errors import HTTP_ERROR_CODES
+from app.passwords import hash_password
 from schemas.errors import ERROR_CODES
 from tests.openapi_support import (documented_path_for, fetch_document, operations, sample_url_of,
                                    sample_urls)
@@ -21,6 +22,8 @@ VARIANT = {
     "business_attributes": {"map_names": "true", "Service.type": "ServiceType", "*.disposition": "Outcome"},
     "attribute:ServiceType": {"Sales": "100, Sales call", "Support": "200"},
     "attribute:Outcome": {"Done": "10", "Dropped": "11"},
+    "auth": {"mode": "basic"},
+    "user:ann": {"password": hash_password("ann's password"), "roles": "reader"},
 }
 
 

@@ -4,10 +4,11 @@ import json
 
 from flask import Blueprint, Response, current_app, redirect, send_from_directory, url_for
 
+from app.access import DOCS, default_roles, role_table
 from app.api import refuse_in_maintenance, runtime, server_version
 from app.openapi import build_spec
 
-blueprint = Blueprint("docs", __name__)
+blueprint = default_roles(Blueprint("docs", __name__), read=DOCS, write="admin")
 # Only the package's files are used, not its blueprint: the page below is ours.
 SWAGGER_UI = importlib.resources.files("flask_swagger_ui") / "dist"
 
@@ -42,9 +43,11 @@ def spec_json():
     if cached is None:
         blueprints_refusing = {name for name, hooks in current_app.before_request_funcs.items()
                                if refuse_in_maintenance in hooks}
+        roles = role_table(current_app, open_docs=runtime().settings["auth"]["open_docs"])
         document = build_spec(
             current_app.url_map, current_app.view_functions, runtime(), version=server_version(),
-            refused_in_maintenance=lambda endpoint: endpoint.partition(".")[0] in blueprints_refusing)
+            refused_in_maintenance=lambda endpoint: endpoint.partition(".")[0] in blueprints_refusing,
+            role_of=lambda endpoint, method: roles[(endpoint, method)])
         cached = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
         current_app.extensions["openapi_json"] = cached
     return cached

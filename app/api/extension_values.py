@@ -1,6 +1,7 @@
 """PUT extension values of a service, state or task: whole value, by unique, delete by unique (SPEC §3.6)."""
 from flask import Blueprint, jsonify
 
+from app.access import default_roles
 from app.api import number_in_range, refuse_in_maintenance, runtime
 from app.api.body import json_body, json_value
 from app.api.services import service_id_in_range
@@ -8,7 +9,7 @@ from app.services import owners
 from app.services.children import STATES, TASKS
 from app.services.services import SERVICES
 
-blueprint = Blueprint("extension_values", __name__)
+blueprint = default_roles(Blueprint("extension_values", __name__), read="reader", write="writer")
 blueprint.before_request(refuse_in_maintenance)
 
 # One set of views for the three owners: the service's own routes fix kind and number.

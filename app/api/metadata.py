@@ -1,11 +1,12 @@
 """Extension schemas and business attributes: the /metadata routes (SPEC §6, §7)."""
 from flask import Blueprint, jsonify
 
+from app.access import default_roles
 from app.api import created, params, runtime
 from app.api.body import json_body
 from app.errors import NotFound
 
-blueprint = Blueprint("metadata", __name__)
+blueprint = default_roles(Blueprint("metadata", __name__), read="reader", write="admin")
 KIND_PATH = "<any(services, states, tasks):kind>"
 
 

@@ -5,6 +5,7 @@ import resource
 from flask import Blueprint, Response, jsonify, url_for
 
 from app import db as db_lifecycle, metrics
+from app.access import PUBLIC, default_roles, requires
 from app.api import load, runtime, server_version
 from app.api.body import json_body
 from app.errors import DatabaseUnavailable
@@ -12,7 +13,7 @@ from app.ids import IdUnavailable
 from schemas.server import ServerModeSchema
 from schemas.timestamps import format_ms
 
-blueprint = Blueprint("server", __name__)
+blueprint = default_roles(Blueprint("server", __name__), read="reader", write="admin")
 _mode_schema = ServerModeSchema()
 
 
@@ -39,6 +40,7 @@ def prometheus_metrics():
 
 
 @blueprint.get("/healthz")
+@requires(PUBLIC)
 def healthz():
     """200 when the database answers and this worker can issue IDs; else the SPEC §2 503."""
     if not db_lifecycle.ping():
@@ -69,7 +71,8 @@ def status():
         "memory": _memory(),
         "database": {"kind": app_runtime.database_kind, "answers": answers},
         "worker": {"pid": os.getpid(), "worker_id": app_runtime.ids.worker_id,
-                   "transaction_retries": app_runtime.retries.snapshot()},
+                   "transaction_retries": app_runtime.retries.snapshot(),
+                   **_auth_figures(app_runtime.authenticator)},
     }
     return jsonify({key: value for key, value in body.items() if value is not None})
 
@@ -79,6 +82,12 @@ def set_mode():
     mode = load(_mode_schema, json_body(), message="mode must be maintenance or production")["mode"]
     runtime().mode.set(mode)
     return jsonify({"mode": mode})
+
+
+def _auth_figures(authenticator):
+    if authenticator is None:
+        return {}
+    return {"password_checks": authenticator.password_checks, "cached_credentials": authenticator.cached_hits}
 
 
 def _timestamp(seconds):

@@ -1,13 +1,14 @@
 """Services: start, read, complete, associate and the lists (SPEC §3.1–§3.5)."""
 from flask import Blueprint, jsonify
 
+from app.access import default_roles
 from app.api import created, load_event, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
 from app.services.presenters import present_services
 
-blueprint = Blueprint("services", __name__)
+blueprint = default_roles(Blueprint("services", __name__), read="reader", write="writer")
 blueprint.before_request(refuse_in_maintenance)
 STATUS_PATH = "<any(active, completed):status>"
 

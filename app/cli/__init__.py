@@ -11,8 +11,9 @@ def _register_commands():
     # Each command lives in its own module of this package and is added here.
     from app.cli.backup import backup
     from app.cli.check_config import check_config
+    from app.cli.hash_password import hash_password_command
     from app.cli.schemas import schemas
-    for command in (check_config, schemas, backup):
+    for command in (check_config, hash_password_command, schemas, backup):
         main.add_command(command)
 
 

@@ -15,11 +15,13 @@ from app.openapi.operations import HEADERS, TAGS, describe_api
 from app.openapi.paths import paths_of
 
 
-def build_spec(url_map, view_functions, runtime, *, version, refused_in_maintenance=lambda endpoint: False):
+def build_spec(url_map, view_functions, runtime, *, version, refused_in_maintenance=lambda endpoint: False,
+               role_of=lambda endpoint, method: "reader"):
     """The document as a dict. Raises nothing for undocumented rules: they are simply absent.
 
     Query parameters are generated from the schema each view loads its query string with
-    (`query_schema`, set by app.api.params.takes).
+    (`query_schema`, set by app.api.params.takes); role_of(endpoint, method) names each
+    operation's role.
     """
     settings = runtime.settings
     plugin = MarshmallowPlugin(schema_name_resolver=component_name)
@@ -34,7 +36,12 @@ def build_spec(url_map, view_functions, runtime, *, version, refused_in_maintena
     query_schemas = {endpoint: view.query_schema for endpoint, view in view_functions.items()
                      if hasattr(view, "query_schema")}
     _add_components(spec, plugin, runtime, query_schemas.values())
-    paths = paths_of(url_map, refused_in_maintenance, query_schemas)
+    basic = settings["auth"]["mode"] == "basic"
+    if basic:
+        spec.components.security_scheme("basicAuth", {
+            "type": "http", "scheme": "basic",
+            "description": "A user of a [user:NAME] section of the server's config file."})
+    paths = paths_of(url_map, refused_in_maintenance, query_schemas, role_of=role_of, basic=basic)
     used = {tag for _, operations in paths for operation in operations.values() for tag in operation["tags"]}
     for tag in TAGS:
         if tag["name"] in used:

@@ -57,6 +57,8 @@ HEADERS = {
                  "schema": {"type": "string"}},
     "Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {"description": "`Basic realm=\"context-services\"`: send HTTP Basic credentials.",
+                         "schema": {"type": "string"}},
 }
 
 # Wording for properties that read the same in every schema; ("name", "input"|"output") wins.
@@ -364,6 +366,18 @@ OPERATIONS = {
 }
 
 
+def _describe_access(auth):
+    if auth["mode"] == "none":
+        return ("`[auth] mode = none`: every caller may do everything. Each operation names the role it "
+                "would need with `mode = basic`.")
+    docs = "; `/openapi.json` and `/docs` answer without them" if auth["open_docs"] else ""
+    return ("`[auth] mode = basic`: every operation but `GET /healthz` needs HTTP Basic credentials of a "
+            f"configured user{docs}. Roles: `reader` (every GET), `writer` (+ runtime writes), `admin` "
+            "(+ extension schemas, server mode). No or wrong credentials: 401 `UNAUTHORIZED`; a role "
+            f"too low: 403 `FORBIDDEN`; more than {auth['max_failures_per_minute']} failed attempts from "
+            "one client address in a minute: 429 `TOO_MANY_FAILURES` until the minute is over.")
+
+
 def describe_api(settings):
     """info.description: the conventions of SPEC §2 and the settings of this server that shape answers."""
     api, ids = settings["api"], settings["ids"]
@@ -385,6 +399,8 @@ sent as null. Every 4xx/5xx answer has the body `{{"error": {{"http_method", "ur
 bug and carries no stack trace. Every answer carries `X-Request-ID`: the request's own when it is a
 token of at most 128 letters, digits and `._:+/=@-`, else one made by the server; the access log
 shows it.
+
+**Access.** {_describe_access(settings['auth'])}
 
 **Extension values** are further top-level keys of events and resources, named after a
 registered extension (additionalProperties of those schemas).

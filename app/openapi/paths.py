@@ -1,6 +1,7 @@
 """Paths of the document: the app's rules, one literal path per choice of an any(...) segment, and their operations."""
 import re
 
+from app.access import PUBLIC
 from app.openapi.operations import BODY_CONTENT_TYPES, OPERATIONS, PATH_PARAMETERS
 from schemas.errors import ERROR_CODES
 
@@ -8,10 +9,12 @@ _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<na
 _PLACEHOLDER = re.compile(r"\{(kind|one|status_prefix)\}")
 
 
-def paths_of(url_map, refused_in_maintenance, query_schemas):
+def paths_of(url_map, refused_in_maintenance, query_schemas, *, role_of, basic):
     """[(OpenAPI path, {method: operation})], in the order the app's rules were added.
 
-    query_schemas: {endpoint: the schema its view loads the query string with}.
+    query_schemas: {endpoint: the schema its view loads the query string with}; role_of(endpoint,
+    method) names the role each operation needs; with basic (auth mode basic) operations also
+    carry their security requirement and the 401/403/429 answers.
     """
     paths = {}
     for rule in url_map.iter_rules():
@@ -20,10 +23,12 @@ def paths_of(url_map, refused_in_maintenance, query_schemas):
             continue
         for path, values, parameters in _expand(rule, operation.rename):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                paths.setdefault(path, {})[method.lower()] = _operation(
+                rendered = _operation(
                     operation, endpoint=rule.endpoint, method=method, path=path, values=values,
                     query=query_names(query_schemas.get(rule.endpoint)),
                     path_parameters=parameters, maintenance=refused_in_maintenance(rule.endpoint))
+                paths.setdefault(path, {})[method.lower()] = _with_access(
+                    rendered, role_of(rule.endpoint, method), basic=basic, method=method, path=path)
     return list(paths.items())
 
 
@@ -145,6 +150,26 @@ def _error_codes(operation, path_parameters, maintenance):
     return errors
 
 
+def _with_access(rendered, role, *, basic, method, path):
+    """The operation with the role it needs in its description, and with basic its security
+    requirement and the 401/403/429 answers (SPEC §11)."""
+    public = role == PUBLIC
+    rendered["x-role"] = "none" if public else role
+    rendered["description"] = (rendered["description"] + "\n\n" if rendered["description"] else "") + (
+        "Role: none (answers without credentials)." if public else f"Role: `{role}` or above.")
+    if not basic:
+        return rendered
+    rendered["security"] = [] if public else [{"basicAuth": []}]
+    if not public:
+        errors = {401: ["UNAUTHORIZED"], 429: ["TOO_MANY_FAILURES"]}
+        if role != "reader":
+            errors[403] = ["FORBIDDEN"]
+        for status, response in error_responses(errors, method=method, path=path).items():
+            rendered["responses"][status] = response
+        rendered["responses"] = dict(sorted(rendered["responses"].items()))
+    return rendered
+
+
 def _answer(answer, words):
     response = {"description": _fill(answer.description, words)}
     if answer.schema is not None:
@@ -170,7 +195,9 @@ def error_responses(errors_by_status, *, method, path):
                                                      "example": example}}}
         if status == 405:
             response["headers"] = {"Allow": {"$ref": "#/components/headers/Allow"}}
-        elif status == 503:
+        elif status == 401:
+            response["headers"] = {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}
+        elif status in (429, 503):
             response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
         responses[str(status)] = response
     return responses

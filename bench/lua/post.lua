@@ -13,7 +13,13 @@ function request()
     return common.filler()
   end
   if prepared == nil then
-    prepared = wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+    local headers = {["Content-Type"] = "application/json"}
+    -- BENCH_AUTHORIZATION: an Authorization header value, for the case with [auth] mode = basic.
+    local authorization = os.getenv("BENCH_AUTHORIZATION")
+    if authorization then
+      headers["Authorization"] = authorization
+    end
+    prepared = wrk.format("POST", path, headers, body)
   end
   return prepared
 end
