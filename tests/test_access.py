@@ -30,7 +30,8 @@ SPEC_ROLES = {
     "tasks.read_task": "reader",
     "extension_values.replace_value": "writer", "extension_values.update_record": "writer",
     "extension_values.delete_record": "writer",
-    "docs.openapi": "public", "docs.page": "public", "docs.asset": "public",
+    "docs.openapi": "public", "docs.page": "public", "docs.asset": "public", "docs.page_with_slash": "public",
+    "server.index": "reader", "server.prometheus_metrics": "reader",
 }
 LEVELS = ("reader", "writer", "admin")
 
