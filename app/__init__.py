@@ -16,6 +16,7 @@ from app.services.server_mode import ServerMode
 from app.stats import RequestStats
 from models import WorkerLease
 from schemas.events import EventSchemas
+from schemas.values import ExtensionLimits
 
 __version__ = "0.1.0"
 logger = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ def create_app(settings):
         stats=RequestStats(),
         business_attributes=business_attributes,
         registry=ExtensionRegistry(mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
-                                   base_path=settings["api"]["base_path"]),
+                                   base_path=settings["api"]["base_path"],
+                                   limits=ExtensionLimits.from_options(settings["extensions"])),
         events=EventSchemas(business_attributes.resolver),
         presenter=Presenter(ids.layout, business_attributes),
         tables_ready=_tables_exist(db),
