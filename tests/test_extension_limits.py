@@ -277,7 +277,10 @@ def test_the_built_schema_cache_forgets_deleted_schemas(app, client):
     registry = app.extensions["context_services"].registry
     ok(client.post("/metadata/states/extensions", json=LIMITED), 201)
     for n in range(20):
-        ok(client.post("/metadata/services/extensions", json={**LIMITED, "name": f"gone{n}"}), 201)
+        # definitions that differ: SQLite may give each the ID of the one deleted before it
+        definition = {**LIMITED, "name": f"gone{n}", "attributes": [*LIMITED["attributes"],
+                                                                  {"name": f"extra{n}", "type": "integer"}]}
+        ok(client.post("/metadata/services/extensions", json=definition), 201)
         start_service(client, **{f"gone{n}": [{"k": "a"}]})
         assert client.delete(f"/metadata/services/extensions/gone{n}").status_code == 204
     ok(client.get("/metadata/services/extensions"))
@@ -299,12 +302,16 @@ def _rss(base_url):
 def test_registering_and_deleting_large_schemas_keeps_a_worker_small(tmp_path):
     # 64 attributes with 65,535-character defaults: a 4 MB definition, allowed by raised limits
     config = {"api": {"max_body_bytes": 8 << 20}, "extensions": {"max_value_bytes": 8 << 20}}
-    definition = {"name": "big", "type": "single-valued",
-                  "attributes": [{"name": f"a{n}", "type": "string", "length": 65535, "default": "x" * 65535}
-                                 for n in range(64)]}
+    def definition(cycle):
+        # each one different: SQLite may give each the ID of the one deleted before it
+        return {"name": "big", "type": "single-valued",
+                "attributes": [{"name": f"a{n}", "type": "string", "length": 65535 - cycle, "default": "x" * 65000}
+                               for n in range(64)]}
+
     with running_gunicorn(config, workers=1, tmp_path=tmp_path) as url, requests.Session() as http:
-        for _ in range(25):       # each cycle used to keep ~8 MB in the worker
-            assert http.post(f"{url}/metadata/services/extensions", json=definition, timeout=60).status_code == 201
+        for cycle in range(25):       # each cycle used to keep ~8 MB in the worker
+            response = http.post(f"{url}/metadata/services/extensions", json=definition(cycle), timeout=60)
+            assert response.status_code == 201
             assert http.delete(f"{url}/metadata/services/extensions/big", timeout=60).status_code == 204
         assert http.get(f"{url}/metadata/services/extensions", timeout=60).json() == []
         rss = _rss(url)

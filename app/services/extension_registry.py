@@ -10,6 +10,7 @@ schemas in a loop costs no memory.
 Limits (SPEC §12, `[extensions]` options): how many schemas of a kind, and how large a
 definition and a value may be; a value over a limit is refused before anything is stored.
 """
+import gc
 import hashlib
 import json
 import time
@@ -278,6 +279,8 @@ class ExtensionRegistry:
             ExtensionRecord.delete().where(ExtensionRecord.schema == row.id).execute()
             row.delete_instance()
             self._bump_generation()
+        # Now, not at the next reload: a worker that only registers and deletes never reloads.
+        self._forget_built(lambda key: key[0] != row.id)
         self._checked_at = float("-inf")
 
     def _refuse_too_many_schemas(self, kind):
@@ -309,7 +312,19 @@ class ExtensionRegistry:
             by_kind.setdefault(row.kind, {})[row.name_key] = self._extension_from_row(row)
             live.add(_built_key(row))
         self._by_kind = by_kind
-        self._built = {key: built for key, built in self._built.items() if key in live}
+        self._forget_built(lambda key: key in live)
+
+    def _forget_built(self, keep):
+        """Drop the built schemas whose key `keep` refuses, and free their memory now.
+
+        A schema class refers to itself (its __mro__), so only the cycle collector frees it,
+        and a worker might not run a full collection for a long time; a schema may hold
+        megabytes of defaults.
+        """
+        kept = {key: built for key, built in self._built.items() if keep(key)}
+        if len(kept) < len(self._built):
+            self._built = kept
+            gc.collect()
 
     def _extension_from_row(self, row):
         key = _built_key(row)
