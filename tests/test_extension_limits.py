@@ -317,3 +317,26 @@ def test_registering_and_deleting_large_schemas_keeps_a_worker_small(tmp_path):
         rss = _rss(url)
         print(f"worker RSS after 25 register/delete cycles of a 4 MB schema: {rss / 2**20:.0f} MiB")
         assert rss < 150 * 1024 * 1024
+
+
+@pytest.mark.stress
+def test_finding_1_at_full_size_through_gunicorn(tmp_path):
+    """The attack of finding 1 (983 MB stored, then a MemoryError) against the default limits."""
+    finding_1 = {"name": "fat", "type": "multi-valued", "attributes": _attributes(15, length=65535, default="x" * 65535)}
+    # the largest defaults the limits let through: 15 attributes, 60 KB together
+    allowed = {"name": "fat", "type": "multi-valued", "attributes": _attributes(15, length=65535, default="x" * 4000)}
+    with running_gunicorn({}, workers=1, tmp_path=tmp_path) as url, requests.Session() as http:
+        response = http.post(f"{url}/metadata/services/extensions", json=finding_1, timeout=60)
+        assert response.status_code == 400 and "max_value_bytes" in response.text
+        assert http.post(f"{url}/metadata/services/extensions", json=allowed, timeout=60).status_code == 201
+        sid = http.post(f"{url}/services/start", json={"contact_key": "k", "service_type": 1},
+                        timeout=60).json()["service_id"]
+        for count, code in ((1000, "VALUE_TOO_LARGE"), (300_000, "TOO_MANY_RECORDS")):
+            response = http.put(f"{url}/services/{sid}/extensions/fat", data="[" + ",".join(["{}"] * count) + "]",
+                                timeout=60)
+            assert response.status_code == 400 and response.json()["error"]["error_code"] == code
+            assert len(response.content) < 2000
+        assert "fat" not in http.get(f"{url}/services/{sid}?extensions=fat", timeout=60).json()
+        rss = _rss(url)
+        print(f"worker RSS after the attacks of finding 1: {rss / 2**20:.0f} MiB")
+        assert rss < 150 * 1024 * 1024
