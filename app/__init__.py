@@ -21,6 +21,7 @@ from app.stats import RequestStats
 from app import metrics, telemetry
 from models import WorkerLease
 from schemas.events import EventSchemas
+from schemas.values import ExtensionLimits
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def create_app(settings):
         stats=RequestStats(),
         business_attributes=business_attributes,
         registry=ExtensionRegistry(mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
-                                   base_path=settings["api"]["base_path"]),
+                                   base_path=settings["api"]["base_path"],
+                                   limits=ExtensionLimits.from_options(settings["extensions"])),
         events=EventSchemas(business_attributes.resolver),
         presenter=Presenter(ids.layout, business_attributes),
         retries=RetryCounter(),

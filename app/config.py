@@ -152,6 +152,9 @@ SCHEMA = {
         "base_path": Option("", _base_path, "prefix of every route, e.g. /genesys/1/cs; empty serves them at /"),
         "max_body_bytes": Option(1048576, _integer(1024), "largest request body accepted; larger gets 413"),
         "max_list": Option(1000, _integer(1), "default and maximum number of items a list returns"),
+        "max_response_bytes": Option(16777216, _integer(1024),
+                                     "largest answer a list may give, in bytes (recorded here; the lists do "
+                                     "not enforce it yet)"),
     },
     "ids": {
         "layout": Option("default", _choice("default", "wide"),
@@ -165,6 +168,13 @@ SCHEMA = {
                        "strict: extension keys need a registered schema (8.1); free: unknown keys are stored as is"),
         "refresh_seconds": Option(0.5, _number(0.0),
                                   "how often a worker looks for schemas registered or deleted by another"),
+        "max_schemas": Option(200, _integer(1), "most extension schemas of one kind (services, states or tasks)"),
+        "max_attributes": Option(64, _integer(1), "most attributes in one extension schema"),
+        "max_string_length": Option(65535, _integer(255), "largest `length` a string attribute may declare"),
+        "max_records": Option(1000, _integer(1), "most records in one value of a multi-valued extension"),
+        "max_value_bytes": Option(65536, _integer(64),
+                                  "largest extension value of one owner, in bytes of JSON as stored (defaults "
+                                  "filled in included); the defaults of a schema must fit it too"),
     },
     "metrics": {
         "enabled": Option(True, _boolean, "count requests, latency, IDs and leases for GET /metrics; "

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import metrics
 from app.telemetry import current_request_id
+from schemas.errors import bounded_fields, bounded_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,10 @@ def error_response(status, error_code, message, *, fields=None, headers=None):
         "uri": request.path,
         "http_code": status,
         "error_code": error_code,
-        "message": message,
+        "message": bounded_text(message),
     }
     if fields:
-        error["fields"] = fields
+        error["fields"] = bounded_fields(fields)
     response = jsonify({"error": error})
     response.status_code = status
     for name, value in (headers or {}).items():

@@ -14,11 +14,59 @@ class ErrorDetail(Resource):
     message = ma.fields.String(required=True, metadata={"description": "for people; wording may change"})
     fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), metadata={
         "description": "validation errors only: field name -> list of problems; a nested object or "
-                       "array element has its own map (array elements keyed by index)"})
+                       "array element has its own map (array elements keyed by index). At most 100 "
+                       "entries in all; where a map was cut, `_more` says how many were left out"})
 
 
 class ErrorResponse(Resource):
     error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+# An answer to a bad request stays small whatever the request: `fields` holds at most
+# MAX_FIELD_ENTRIES keys in all (nested maps count against the same total), a list at most
+# MAX_MESSAGES messages, and where a map or list was cut its last place says how many more
+# there were; long keys and texts are shortened.
+MAX_FIELD_ENTRIES = 100
+MAX_MESSAGES = 10
+MORE_KEY = "_more"
+MAX_KEY_CHARS = 64
+MAX_FIELD_TEXT_CHARS = 200
+MAX_MESSAGE_CHARS = 1000
+
+
+def bounded_fields(fields):
+    """`fields` cut to at most MAX_FIELD_ENTRIES keys, `_more` included: a cut map's last key
+    `_more` says how many keys were left out."""
+    budget = [MAX_FIELD_ENTRIES - 1]     # one place is kept for the top level's `_more`
+    return _bounded_map(fields, budget)
+
+
+def bounded_text(text, limit=MAX_MESSAGE_CHARS):
+    """The text shortened to `limit` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _bounded(value, budget):
+    if isinstance(value, dict):
+        return _bounded_map(value, budget)
+    if isinstance(value, (list, tuple)):
+        shown = [_bounded(item, budget) for item in value[:MAX_MESSAGES]]
+        if len(value) > MAX_MESSAGES:
+            shown.append(f"{len(value) - MAX_MESSAGES} more not shown.")
+        return shown
+    return bounded_text(value, MAX_FIELD_TEXT_CHARS) if isinstance(value, str) else value
+
+
+def _bounded_map(messages, budget):
+    shown = {}
+    for count, (key, value) in enumerate(messages.items()):
+        if budget[0] <= 0:
+            shown[MORE_KEY] = [f"{len(messages) - count} more not shown."]
+            break
+        budget[0] -= 1
+        shown[bounded_text(key, MAX_KEY_CHARS) if isinstance(key, str) else key] = _bounded(value, budget)
+    return shown
 
 
 # error_code -> (HTTP status, when). A test compares this with every code the app can raise,
@@ -51,6 +99,12 @@ ERROR_CODES = {
                                   "attributes."),
     "MISSING_UNIQUE_ATTRIBUTES": (400, "A by-unique body that does not hold every attribute of one unique "
                                        "constraint."),
+    "TOO_MANY_SCHEMAS": (400, "Registering one more extension schema of a resource that has "
+                              "`[extensions] max_schemas` (default 200) already."),
+    "TOO_MANY_RECORDS": (400, "A multi-valued extension value with more records than `[extensions] "
+                              "max_records` (default 1,000); nothing is stored."),
+    "VALUE_TOO_LARGE": (400, "An extension value larger than `[extensions] max_value_bytes` (default 65,536 "
+                             "bytes of JSON as stored, defaults filled in included); nothing is stored."),
     "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
     "UNAUTHORIZED": (401, "`[auth] mode = basic`: no credentials, an unknown user or a wrong password (the "
                           "answer does not say which); `WWW-Authenticate` names the realm."),

@@ -2,10 +2,9 @@
 import marshmallow as ma
 
 from schemas.fields import FlexibleBoolean, FlexibleInteger, NAME_PATTERN
-from schemas.values import ATTRIBUTE_TYPES, attribute_field
+from schemas.values import ATTRIBUTE_TYPES, ExtensionLimits, attribute_field, stored_bytes
 
 DEFAULT_STRING_LENGTH = 255
-MAX_STRING_LENGTH = 65535
 _name_rule = ma.validate.Regexp(
     NAME_PATTERN, error="Must start with a letter, then letters, digits or _, at most 26 characters.")
 
@@ -16,8 +15,8 @@ class AttributeDefinitionSchema(ma.Schema):
 
     name = ma.fields.String(required=True, validate=_name_rule)
     type = ma.fields.String(required=True)
-    length = FlexibleInteger(load_default=None, allow_none=True,
-                             validate=ma.validate.Range(1, MAX_STRING_LENGTH))
+    # The upper bound is [extensions] max_string_length, checked by ExtensionDefinitionSchema.
+    length = FlexibleInteger(load_default=None, allow_none=True, validate=ma.validate.Range(min=1))
     default = ma.fields.Raw(load_default=None, allow_none=True)
     mandatory = FlexibleBoolean(load_default=False)
     encrypt = FlexibleBoolean(load_default=False)
@@ -45,7 +44,12 @@ class AttributeDefinitionSchema(ma.Schema):
 
 
 class ExtensionDefinitionSchema(ma.Schema):
-    """Loads to {"name", "multi_valued", "attributes": [...], "unique": [[name, ...], ...]}."""
+    """Loads to {"name", "multi_valued", "attributes": [...], "unique": [[name, ...], ...]}.
+
+    Holds the definition to `limits`: at most max_attributes attributes, string lengths up
+    to max_string_length, and defaults that together fit max_value_bytes (a record of
+    defaults alone must be a value that can be stored).
+    """
 
     class Meta:
         unknown = ma.RAISE
@@ -54,6 +58,35 @@ class ExtensionDefinitionSchema(ma.Schema):
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(("single-valued", "multi-valued")))
     attributes = ma.fields.List(ma.fields.Nested(AttributeDefinitionSchema), required=True)
     unique = ma.fields.List(ma.fields.Raw(), load_default=list)
+
+    def __init__(self, *, limits=ExtensionLimits(), **kwargs):
+        super().__init__(**kwargs)
+        self.limits = limits
+
+    @ma.pre_load
+    def _not_too_many_attributes(self, data, **kwargs):
+        # Before the attributes are loaded one by one: a 1 MiB body holds ~35,000 of them.
+        attributes = data.get("attributes") if isinstance(data, dict) else None
+        if isinstance(attributes, list) and len(attributes) > self.limits.max_attributes:
+            raise ma.ValidationError(f"{len(attributes)} attributes; at most {self.limits.max_attributes} "
+                                     "([extensions] max_attributes).", "attributes")
+        return data
+
+    @ma.validates_schema
+    def _within_limits(self, data, **kwargs):
+        attributes = data.get("attributes", [])
+        too_long = {number: {"length": [f"At most {self.limits.max_string_length} "
+                                        "([extensions] max_string_length)."]}
+                    for number, attribute in enumerate(attributes)
+                    if attribute["type"] == "string" and attribute["length"] > self.limits.max_string_length}
+        if too_long:
+            raise ma.ValidationError(too_long, "attributes")
+        defaults = {attribute["name"]: attribute["default"] for attribute in attributes if "default" in attribute}
+        size = stored_bytes(defaults)
+        if size > self.limits.max_value_bytes:
+            raise ma.ValidationError(f"The defaults alone make a record of {size} bytes; a value may hold at "
+                                     f"most {self.limits.max_value_bytes} ([extensions] max_value_bytes).",
+                                     "attributes")
 
     @ma.validates_schema
     def _consistent(self, data, **kwargs):

@@ -6,7 +6,9 @@ json.loads.
 """
 import datetime as dt
 import decimal
+import json
 import re
+from dataclasses import dataclass
 
 import marshmallow as ma
 
@@ -92,9 +94,9 @@ _FIELD_FACTORIES = {
 ATTRIBUTE_TYPES = tuple(_FIELD_FACTORIES)
 
 
-def attribute_field(attribute, **kwargs):
+def attribute_field(definition, /, **kwargs):
     """The marshmallow field for one attribute definition (type already lower-cased)."""
-    return _FIELD_FACTORIES[attribute["type"]](attribute, kwargs)
+    return _FIELD_FACTORIES[definition["type"]](definition, kwargs)
 
 
 class ExtensionRecordSchema(ma.Schema):
@@ -105,13 +107,83 @@ class ExtensionRecordSchema(ma.Schema):
 
 
 def build_record_schema(name, definition):
-    """A schema instance that loads one record of the extension `name`."""
+    """A schema instance that loads one record of the extension `name`.
+
+    Loaded and refused the same whatever the attribute names: each field sits under a
+    Python name of its own and reads and writes its attribute's name through data_key and
+    attribute, because from_dict makes every key a class attribute and one named `Meta`
+    would replace the class Meta (unknown = RAISE with it).
+    """
     fields = {}
-    for attribute in definition["attributes"]:
+    for number, attribute in enumerate(definition["attributes"]):
+        name_kwargs = {"data_key": attribute["name"], "attribute": attribute["name"]}
         if attribute["mandatory"]:
-            fields[attribute["name"]] = attribute_field(attribute, required=True)
+            field = attribute_field(attribute, required=True, **name_kwargs)
         elif "default" in attribute:
-            fields[attribute["name"]] = attribute_field(attribute, load_default=attribute["default"])
+            field = attribute_field(attribute, load_default=attribute["default"], **name_kwargs)
         else:
-            fields[attribute["name"]] = attribute_field(attribute)
+            field = attribute_field(attribute, **name_kwargs)
+        fields[f"attribute_{number}"] = field
     return ExtensionRecordSchema.from_dict(fields, name=f"Extension_{name}")()
+
+
+def dump_json(value):
+    """A value as stored: compact JSON, non-ASCII characters kept as they are."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def stored_bytes(value):
+    """The bytes `value` takes as stored (UTF-8 of dump_json)."""
+    return len(dump_json(value).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class ExtensionLimits:
+    """What one extension schema and one extension value may hold ([extensions] options)."""
+    max_schemas: int = 200
+    max_attributes: int = 64
+    max_string_length: int = 65535
+    max_records: int = 1000
+    max_value_bytes: int = 65536
+
+    @classmethod
+    def from_options(cls, options):
+        """The limits from the [extensions] section of the settings."""
+        return cls(**{name: options[name] for name in cls.__dataclass_fields__})
+
+
+class LimitExceeded(Exception):
+    """A value over one of the ExtensionLimits; `error_code` says which, the message names the option."""
+
+    def __init__(self, message, *, error_code):
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+
+
+class ValueBudget:
+    """Counts the stored bytes of one value record by record, so that a value made large by
+    its defaults is refused at the first record past the limit, before the rest is built."""
+
+    def __init__(self, name, limits):
+        self.name = name
+        self.limit = limits.max_value_bytes
+        self.used = 0
+
+    def add(self, value):
+        """Count one record (or a whole schema-less value); LimitExceeded once over the limit."""
+        self.add_bytes(stored_bytes(value))
+
+    def add_bytes(self, size):
+        self.used += size
+        if self.used > self.limit:
+            raise LimitExceeded(f"the value of extension {self.name} is larger than {self.limit} bytes as "
+                                f"stored (defaults filled in included); the limit is [extensions] "
+                                f"max_value_bytes = {self.limit}", error_code="VALUE_TOO_LARGE")
+
+
+def refuse_too_many_records(name, count, limits):
+    """LimitExceeded when a multi-valued value has more records than max_records."""
+    if count > limits.max_records:
+        raise LimitExceeded(f"the value of extension {name} has {count} records; the limit is [extensions] "
+                            f"max_records = {limits.max_records}", error_code="TOO_MANY_RECORDS")

@@ -33,7 +33,9 @@ T = "2026-03-02T10:{:02d}:{:02d}.000Z"
 JOURNEY = "/services/{journey_id}"
 # Options that change what the API answers, for the generated table.
 API_OPTIONS = (("api", "base_path"), ("api", "max_body_bytes"), ("api", "max_list"), ("extensions", "mode"),
-               ("extensions", "refresh_seconds"), ("ids", "layout"), ("ids", "max_clock_skew_ms"),
+               ("extensions", "refresh_seconds"), ("extensions", "max_schemas"), ("extensions", "max_attributes"),
+               ("extensions", "max_string_length"), ("extensions", "max_records"),
+               ("extensions", "max_value_bytes"), ("ids", "layout"), ("ids", "max_clock_skew_ms"),
                ("business-attributes", "map_names"), ("auth", "mode"), ("auth", "open_docs"),
                ("auth", "cache_seconds"), ("auth", "max_failures_per_minute"), ("auth", "trusted_proxies"))
 

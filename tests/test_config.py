@@ -87,7 +87,7 @@ def test_values_are_parsed_to_their_types(tmp_path):
     settings = load(path)
     assert settings["api"]["base_path"] == "/genesys/1/cs"
     assert settings["api"]["max_body_bytes"] == 2048
-    assert settings["extensions"] == {"mode": "free", "refresh_seconds": 1.5}
+    assert (settings["extensions"]["mode"], settings["extensions"]["refresh_seconds"]) == ("free", 1.5)
     assert settings["business-attributes"]["map_names"] is True
 
 

@@ -186,4 +186,4 @@ def test_deleted_schemas_leave_no_built_schema_behind(app):
         assert started.status_code == 201
         assert client.delete(f"/metadata/services/extensions/Churn{round_no}").status_code == 204
     assert client.get("/metadata/services/extensions").status_code == 200     # the last reload
-    assert registry.built_schema_count() == 1
+    assert registry.built_count == 1

@@ -58,7 +58,7 @@ def test_a_number_beyond_a_double_is_refused_even_where_any_json_goes(apps):
 
 
 def test_nesting_is_limited_to_100_levels_well_below_the_recursion_limit(apps):
-    client = apps(extensions={"mode": "free"}).test_client()
+    client = apps(extensions={"mode": "free", "max_value_bytes": 1 << 20}).test_client()
     # the body is level 1, so the value holds 99 levels
     deepest = json.loads("[" * 98 + '{"a": 1}' + "]" * 98)
     for value in (deepest, {"k": deepest}):
@@ -105,7 +105,8 @@ def test_one_mebibyte_strings_under_a_larger_limit_meet_the_field_limits(apps):
 
 
 def test_values_and_definitions_beyond_64_kib_are_stored_whole(apps):
-    client = apps(api={"max_body_bytes": 4 << 20}, extensions={"mode": "free"}).test_client()
+    client = apps(api={"max_body_bytes": 4 << 20},
+                  extensions={"mode": "free", "max_value_bytes": 4 << 20}).test_client()
     wide = {"name": "wide", "type": "multi-valued", "attributes": [
         {"name": "a", "type": "string", "length": 65535, "default": "é" * 65535},
         {"name": "b", "type": "string", "length": 65535, "default": "😀" * 65535}]}
@@ -120,7 +121,8 @@ def test_values_and_definitions_beyond_64_kib_are_stored_whole(apps):
     assert (read["notes"], read["more"]) == (values["notes"], values["more"])
 
 
-def test_a_value_with_a_hundred_thousand_records_is_stored_whole(client):
+def test_a_value_with_a_hundred_thousand_records_is_stored_whole(apps):
+    client = apps(extensions={"max_records": 100_000, "max_value_bytes": 1 << 20}).test_client()
     # 7 parameters a record: far beyond SQLite's limit on parameters in one statement
     definition = {"name": "many", "type": "multi-valued", "attributes": [{"name": "a", "type": "integer"}]}
     assert client.post("/metadata/services/extensions", json=definition).status_code == 201

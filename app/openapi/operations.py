@@ -90,7 +90,8 @@ PROPERTY_DESCRIPTIONS = {
     "completed_tasks": "With `completed_tasks=true`.",
 }
 
-_ERRORS_OF_EVENTS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION")
+_VALUE_LIMITS = ("TOO_MANY_RECORDS", "VALUE_TOO_LARGE")
+_ERRORS_OF_EVENTS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION", *_VALUE_LIMITS)
 _READ_ERRORS = ("INVALID_PARAMETER", "UNKNOWN_EXTENSION")
 _NUMBER = {"state_id": "The state's number within the service.", "task_id": "The task's number within the service."}
 _VALUE_PATH = {"name": "The extension's name (case-insensitive)."}
@@ -146,10 +147,13 @@ OPERATIONS = {
         description="Names start with a letter, then letters, digits or `_`, at most 26 characters, and "
                     "are unique without regard to case. Attribute `length`, `mandatory` and `encrypt` "
                     "accept the strings `\"10\"` / `\"true\"`. Usable through every worker within "
-                    "`[extensions] refresh_seconds`.",
+                    "`[extensions] refresh_seconds`. Limits (`[extensions]` options): at most `max_schemas` "
+                    "(200) schemas of a resource, `max_attributes` (64) attributes, a string `length` up to "
+                    "`max_string_length` (65535), and defaults that fit `length` and together fit "
+                    "`max_value_bytes` (65536 bytes of JSON).",
         body="ExtensionSchemaDefinition",
         answers=(Answer(201, "Registered.", "ExtensionCreated", headers=("Location",)),),
-        errors={400: ("VALIDATION_ERROR", "RESERVED_NAME"), 409: ("EXTENSION_EXISTS",)},
+        errors={400: ("VALIDATION_ERROR", "RESERVED_NAME", "TOO_MANY_SCHEMAS"), 409: ("EXTENSION_EXISTS",)},
     ),
     "metadata.list_extensions": Operation(
         tag="Extension schemas", summary="List the {one} extension schemas",
@@ -282,10 +286,12 @@ OPERATIONS = {
     "extension_values.replace_value": Operation(
         tag="Extension values", summary="Replace a {one} extension value",
         description="The body is the whole new value: an object for a single-valued extension, an array of "
-                    "objects for a multi-valued one. Values may be written on completed resources.",
+                    "objects for a multi-valued one. Values may be written on completed resources. "
+                    "At most `[extensions] max_records` (1000) records and `max_value_bytes` (65536) bytes "
+                    "of JSON as stored, defaults filled in included.",
         body="ExtensionValue", rename={"number": "{one}_id"},
         answers=(Answer(200, "The value now stored.", "ExtensionValue"),),
-        errors={400: ("VALIDATION_ERROR",), 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND", "TASK_NOT_FOUND",
+        errors={400: ("VALIDATION_ERROR", *_VALUE_LIMITS), 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND", "TASK_NOT_FOUND",
                                                   "EXTENSION_NOT_FOUND"),
                 409: ("CONCURRENT_CHANGE", "UNIQUE_CONFLICT")},
         path_help={**_VALUE_PATH, **_NUMBER},
@@ -294,10 +300,11 @@ OPERATIONS = {
         tag="Extension values", summary="Update one record of a {one} extension value, picked by its unique attributes",
         description="The body is one record: its unique attributes pick the record, the other attributes "
                     "sent overwrite the record's, those not sent keep their values. Only for multi-valued "
-                    "extensions with unique attributes.",
+                    "extensions with unique attributes. The whole value must stay within "
+                    "`[extensions] max_value_bytes`.",
         body="ExtensionRecord", rename={"number": "{one}_id"},
         answers=(Answer(204, "Updated."),),
-        errors={400: ("VALIDATION_ERROR", "NO_UNIQUE_ATTRIBUTES", "MISSING_UNIQUE_ATTRIBUTES"),
+        errors={400: ("VALIDATION_ERROR", "NO_UNIQUE_ATTRIBUTES", "MISSING_UNIQUE_ATTRIBUTES", "VALUE_TOO_LARGE"),
                 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND", "TASK_NOT_FOUND", "EXTENSION_NOT_FOUND",
                       "RECORD_NOT_FOUND")},
         path_help={**_VALUE_PATH, **_NUMBER},

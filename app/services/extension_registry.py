@@ -3,8 +3,15 @@
 Every change writes a new random generation token in the same transaction; each worker
 compares the token at most every `refresh_seconds` and reloads the definitions when it
 moved, so a schema registered or deleted through any worker is honoured by all of them
-within that time. Value schemas are built once per definition and reused by requests.
+within that time. Value schemas are built once per definition and reused by requests;
+a worker keeps only those of the definitions that are live, so registering and deleting
+schemas in a loop costs no memory.
+
+Limits (SPEC §12, `[extensions]` options): how many schemas of a kind, and how large a
+definition and a value may be; a value over a limit is refused before anything is stored.
 """
+import gc
+import hashlib
 import json
 import time
 import uuid
@@ -17,10 +24,12 @@ from app.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from models import ExtensionRecord, ExtensionSchema, ExtensionUniqueKey, ServerSetting, database, now_ms
 from schemas.events import CORE_FIELDS
 from schemas.extension_definitions import ExtensionDefinitionSchema, present_definition
-from schemas.values import build_record_schema
+from schemas.values import (ExtensionLimits, LimitExceeded, ValueBudget, build_record_schema,
+                            refuse_too_many_records)
 
 GENERATION_KEY = "extensions_generation"
-_definition_schema = ExtensionDefinitionSchema()
+# An error message names this many offending keys at most; `fields` holds the rest.
+_NAMES_IN_MESSAGE = 5
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class Extension:
     multi_valued: bool
     definition: dict
     record_schema: ma.Schema
+    limits: ExtensionLimits = ExtensionLimits()
 
     @property
     def unique(self):
@@ -46,21 +56,30 @@ class FreeExtension:
     """A schema-less value name accepted in free mode."""
     name: str
     kind: str
+    limits: ExtensionLimits = ExtensionLimits()
     id = None
     multi_valued = False
     unique = ()
 
 
 class ExtensionRegistry:
-    def __init__(self, *, mode="strict", refresh_seconds=0.5, base_path="", clock=time.monotonic):
+    def __init__(self, *, mode="strict", refresh_seconds=0.5, base_path="", limits=ExtensionLimits(),
+                 clock=time.monotonic):
         self.free = mode == "free"
         self.refresh_seconds = refresh_seconds
         self.base_path = base_path
+        self.limits = limits
+        self._definition_schema = ExtensionDefinitionSchema(limits=limits)
         self._clock = clock
         self._generation = None
         self._checked_at = float("-inf")
         self._by_kind = {}          # kind -> {name_key: Extension}
-        self._built = {}            # (id, definition text) -> record schema, across reloads
+        self._built = {}            # (id, definition digest) -> (definition, record schema), live ones only
+
+    @property
+    def built_count(self):
+        """How many value schemas this worker holds built (the live definitions, once loaded)."""
+        return len(self._built)
 
     # --- reads -------------------------------------------------------------------------
 
@@ -110,7 +129,7 @@ class ExtensionRegistry:
             if extension is None:
                 if self.free:
                     if _is_name(key):
-                        loaded.append((FreeExtension(key, kind), value))
+                        loaded.append((FreeExtension(key, kind, self.limits), self._load_free(key, value)))
                     else:
                         errors[key] = ["Extension names start with a letter, then letters, digits or _, "
                                        "at most 26 characters."]
@@ -123,19 +142,21 @@ class ExtensionRegistry:
                 loaded.append((extension, self._load_one(extension, value)))
             except ma.ValidationError as error:
                 errors[key] = error.messages
+            except LimitExceeded as error:
+                raise limit_refusal(key, error) from None
         if errors:
             if len(unknown) == len(errors):
-                raise ValidationFailed(f"unknown {kind} extension(s): {', '.join(unknown)}; register with "
+                raise ValidationFailed(f"unknown {kind} extension(s): {_some(unknown)}; register with "
                                        f"POST {self.base_path}/metadata/{kind}/extensions",
                                        error_code="UNKNOWN_EXTENSION", fields=errors)
-            raise ValidationFailed("invalid extension value(s): " + ", ".join(errors), fields=errors)
+            raise ValidationFailed("invalid extension value(s): " + _some(errors), fields=errors)
         return loaded
 
     def value_extension(self, kind, name):
         """The extension a PUT .../extensions/<name> writes: registered, or schema-less in free mode."""
         extension = self.get(kind, name)
         if extension is None and self.free and _is_name(name):
-            return FreeExtension(name, kind)
+            return FreeExtension(name, kind, self.limits)
         if extension is None:
             raise NotFound(f"no {kind} extension named {name!r}", error_code="EXTENSION_NOT_FOUND")
         return extension
@@ -143,12 +164,14 @@ class ExtensionRegistry:
     def load_value(self, extension, value):
         """A whole value (object, or array for multi-valued) loaded for storing; ValidationFailed if invalid."""
         if isinstance(extension, FreeExtension):
-            return value
+            return self._load_free(extension.name, value)
         try:
             return self._load_one(extension, value)
         except ma.ValidationError as error:
             raise ValidationFailed(f"invalid value of extension {extension.name}",
                                    fields={extension.name: error.messages}) from None
+        except LimitExceeded as error:
+            raise limit_refusal(extension.name, error) from None
 
     def load_selector(self, extension, body, *, unique_only):
         """One record's attributes for the by-unique forms, checked but without defaults filled.
@@ -175,13 +198,29 @@ class ExtensionRegistry:
                              fields={"_schema": [f"Send {wanted}."]})
         return selector
 
+    def _load_free(self, name, value):
+        try:
+            ValueBudget(name, self.limits).add(value)
+        except LimitExceeded as error:
+            raise limit_refusal(name, error) from None
+        return value
+
     def _load_one(self, extension, value):
+        """The loaded value; ma.ValidationError when invalid, LimitExceeded when over a limit.
+
+        Records are counted before any is loaded and measured as each is, so a value made
+        large by its defaults stops at the first record past the limit.
+        """
+        budget = ValueBudget(extension.name, self.limits)
         if not extension.multi_valued:
             if not isinstance(value, dict):
                 raise ma.ValidationError(["A single-valued extension takes an object."])
-            return extension.record_schema.load(value)
+            record = extension.record_schema.load(value)
+            budget.add(record)
+            return record
         if not isinstance(value, list):
             raise ma.ValidationError(["A multi-valued extension takes an array of objects."])
+        refuse_too_many_records(extension.name, len(value), self.limits)
         records, errors = [], {}
         for index, item in enumerate(value):
             if not isinstance(item, dict):
@@ -191,6 +230,8 @@ class ExtensionRegistry:
                 records.append(extension.record_schema.load(item))
             except ma.ValidationError as error:
                 errors[index] = error.messages
+                continue
+            budget.add(records[-1])
         if errors:
             raise ma.ValidationError(errors)
         duplicate = first_duplicate_key(extension, records)
@@ -203,7 +244,7 @@ class ExtensionRegistry:
     def register(self, kind, body):
         """Store a new definition; 400 for an invalid one, 409 when the name is taken."""
         try:
-            definition = _definition_schema.load(body)
+            definition = self._definition_schema.load(body)
         except ma.ValidationError as error:
             raise ValidationFailed("invalid extension schema", fields=error.messages) from None
         name = definition.pop("name")
@@ -212,10 +253,13 @@ class ExtensionRegistry:
                              error_code="RESERVED_NAME", fields={"name": ["Reserved: a core field name."]})
         try:
             with database.atomic():
+                # First: the generation row's lock makes registrations take turns, so the
+                # count below sees every schema registered before this one.
+                self._bump_generation()
+                self._refuse_too_many_schemas(kind)
                 row = ExtensionSchema.create(kind=kind, name=name, name_key=name.lower(),
                                              multi_valued=definition["multi_valued"],
                                              definition=json.dumps(definition), created_ms=now_ms())
-                self._bump_generation()
         except pw.IntegrityError:
             raise Conflict(f"a {kind} extension named {name!r} exists already (names ignore case)",
                            error_code="EXTENSION_EXISTS") from None
@@ -235,7 +279,16 @@ class ExtensionRegistry:
             ExtensionRecord.delete().where(ExtensionRecord.schema == row.id).execute()
             row.delete_instance()
             self._bump_generation()
+        # Now, not at the next reload: a worker that only registers and deletes never reloads.
+        self._forget_built(lambda key: key[0] != row.id)
         self._checked_at = float("-inf")
+
+    def _refuse_too_many_schemas(self, kind):
+        count = ExtensionSchema.select().where(ExtensionSchema.kind == kind).count()
+        if count >= self.limits.max_schemas:
+            limit = self.limits.max_schemas
+            raise BadRequest(f"{kind} have {count} extension schemas already; the limit is [extensions] "
+                             f"max_schemas = {limit}", error_code="TOO_MANY_SCHEMAS")
 
     # --- the cache ---------------------------------------------------------------------
 
@@ -253,27 +306,52 @@ class ExtensionRegistry:
         self._checked_at = now
 
     def _reload(self):
-        """Read every schema again; the built value schemas of those still registered are
-        reused, those of deleted ones dropped (so the cache never outgrows the table)."""
-        by_kind, built = {}, {}
+        """Take the live definitions; forget the schemas built for any other."""
+        by_kind, live = {}, set()
         for row in ExtensionSchema.select().order_by(ExtensionSchema.id):
-            by_kind.setdefault(row.kind, {})[row.name_key] = self._extension_from_row(row, built)
-        self._by_kind, self._built = by_kind, built
+            by_kind.setdefault(row.kind, {})[row.name_key] = self._extension_from_row(row)
+            live.add(_built_key(row))
+        self._by_kind = by_kind
+        self._forget_built(lambda key: key in live)
 
-    def _extension_from_row(self, row, built=None):
-        """The Extension of a row, its value schema built once; noted in built (a reload's new cache)."""
-        key = (row.id, row.definition)
+    def _forget_built(self, keep):
+        """Drop the built schemas whose key `keep` refuses, and free their memory now.
+
+        A schema class refers to itself (its __mro__), so only the cycle collector frees it,
+        and a worker might not run a full collection for a long time; a schema may hold
+        megabytes of defaults.
+        """
+        kept = {key: built for key, built in self._built.items() if keep(key)}
+        if len(kept) < len(self._built):
+            self._built = kept
+            gc.collect()
+
+    def _extension_from_row(self, row):
+        key = _built_key(row)
         if key not in self._built:
             definition = json.loads(row.definition)
             self._built[key] = (definition, build_record_schema(row.name, definition))
-        if built is not None:
-            built[key] = self._built[key]
         definition, record_schema = self._built[key]
-        return Extension(row.id, row.kind, row.name, row.multi_valued, definition, record_schema)
+        return Extension(row.id, row.kind, row.name, row.multi_valued, definition, record_schema, self.limits)
 
-    def built_schema_count(self):
-        """How many built value schemas the registry keeps: one per registered schema at most."""
-        return len(self._built)
+
+def _built_key(row):
+    # The ID alone is not enough: SQLite may give a deleted schema's ID to the next one.
+    # A digest, because the definition text may be a megabyte.
+    return row.id, hashlib.sha256(row.definition.encode("utf-8")).digest()
+
+
+def limit_refusal(name, error):
+    """The 400 for a value of extension `name` over a limit (schemas.values.LimitExceeded)."""
+    return BadRequest(error.message, error_code=error.error_code, fields={name: [error.message]})
+
+
+def _some(names):
+    """'a, b, c' for a message; past a handful, how many more (the fields map names them)."""
+    names = list(names)
+    shown = ", ".join(str(name) for name in names[:_NAMES_IN_MESSAGE])
+    more = len(names) - _NAMES_IN_MESSAGE
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def unique_keys(extension, record):

@@ -14,9 +14,10 @@ from contextlib import contextmanager
 import peewee as pw
 
 from app.errors import Conflict, NotFound
-from app.services.extension_registry import unique_keys
+from app.services.extension_registry import limit_refusal, unique_keys
 from models import ExtensionRecord, ExtensionSchema, ExtensionUniqueKey
 from models.statements import execute, insert, insert_many
+from schemas.values import LimitExceeded, ValueBudget, dump_json, stored_bytes
 
 
 @contextmanager
@@ -42,10 +43,6 @@ def _raise_if_schemas_vanished(extensions):
     if wanted and (ExtensionSchema.select().where(ExtensionSchema.id.in_(list(wanted))).count() < len(wanted)):
         raise Conflict("an extension schema was deleted while the values were being stored; send them again",
                        error_code="CONCURRENT_CHANGE")
-
-
-def dump_json(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _digest(key):
@@ -172,8 +169,28 @@ def update_by_unique(extension, service_id, owner_no, partial):
     """
     record, stored = find_by_unique(extension, service_id, owner_no, partial)
     merged = {**stored, **partial}
+    grown = stored_bytes(merged) - len(record.value.encode("utf-8"))
+    if grown > 0:
+        _refuse_growth_past_limit(extension, service_id, owner_no, grown)
     ExtensionRecord.update(value=dump_json(merged)).where(ExtensionRecord.id == record.id).execute()
     return merged
+
+
+def _refuse_growth_past_limit(extension, service_id, owner_no, grown):
+    """BadRequest (VALUE_TOO_LARGE) when the owner's value, `grown` bytes larger, would pass max_value_bytes."""
+    stored = (ExtensionRecord
+              .select(ExtensionRecord.value)
+              .where((ExtensionRecord.service_id == service_id)
+                     & (ExtensionRecord.owner_no == owner_no)
+                     & (ExtensionRecord.name_key == extension.name.lower()))
+              .tuples())
+    budget = ValueBudget(extension.name, extension.limits)
+    try:
+        budget.add_bytes(grown)
+        for (value,) in stored:
+            budget.add_bytes(len(value.encode("utf-8")))
+    except LimitExceeded as error:
+        raise limit_refusal(extension.name, error) from None
 
 
 def delete_by_unique(extension, service_id, owner_no, selector):
