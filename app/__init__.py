@@ -5,17 +5,19 @@ from dataclasses import dataclass
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
-from app.config import Settings
+from app.config import RESERVED_PROFILE_NAMES, Settings
 from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, LeasedIdSource
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
+from app.services.identification_keys import IdentificationKeys
 from app.services.presenters import Presenter
 from app.services.server_mode import ServerMode
 from app.stats import RequestStats
 from models import WorkerLease
 from schemas.events import EventSchemas
+from schemas.profiles import CoreProfile
 
 __version__ = "0.1.0"
 logger = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class Runtime:
     registry: ExtensionRegistry
     events: EventSchemas
     presenter: Presenter
+    core: CoreProfile
+    keys: IdentificationKeys
     tables_ready: bool = False
 
     @property
@@ -59,15 +63,21 @@ def create_app(settings):
                          max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"])
     business_attributes = BusinessAttributes.from_settings(settings)
     refresh_seconds = settings["extensions"]["refresh_seconds"]
+    core = CoreProfile(settings.profile)
+    registry = ExtensionRegistry(
+        mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
+        base_path=settings["api"]["base_path"],
+        reserved_names={"profiles": [*RESERVED_PROFILE_NAMES, *(attribute.name for attribute in core.attributes)]})
     runtime = Runtime(
         settings=settings, db=db, ids=ids,
         mode=ServerMode(refresh_seconds=refresh_seconds),
         stats=RequestStats(),
         business_attributes=business_attributes,
-        registry=ExtensionRegistry(mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
-                                   base_path=settings["api"]["base_path"]),
+        registry=registry,
         events=EventSchemas(business_attributes.resolver),
         presenter=Presenter(ids.layout, business_attributes),
+        core=core,
+        keys=IdentificationKeys(registry, core),
         tables_ready=_tables_exist(db),
     )
     app.extensions["context_services"] = runtime

@@ -62,9 +62,10 @@ def _create_missing(db):
     if missing:
         # Set for every creation, SQLite included: the models are shared by whatever
         # database a process binds them to (tests bind both in turn).
-        settings = MYSQL_TABLE_SETTINGS if isinstance(db, pw.MySQLDatabase) else None
+        mysql = isinstance(db, pw.MySQLDatabase)
         for model in missing:
-            model._meta.table_settings = settings
+            model._meta.table_settings = (getattr(model._meta, "mysql_table_settings", MYSQL_TABLE_SETTINGS)
+                                          if mysql else None)
         db.create_tables(missing, safe=True)
     for model in ALL_TABLES:
         after_create = getattr(model, "after_create", None)

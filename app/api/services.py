@@ -66,11 +66,14 @@ def complete_service(service_id):
     return jsonify(services.present_services([row], state.presenter, nesting)[0])
 
 
-@blueprint.post("/customers/<customer_id>/services/<id:service_id>")
+# path: so that a customer_id holding / (sent as %2F) is refused as such, not as an unknown route.
+@blueprint.post("/customers/<path:customer_id>/services/<id:service_id>")
 def associate_service(customer_id, service_id):
     state = runtime()
     service_id_in_range(service_id)
     customer_id = path_text("customer_id", customer_id, 16)
+    if "/" in customer_id:
+        raise ValidationFailed("customer_id may not contain /", fields={"customer_id": ["May not contain /."]})
     nesting = nesting_from(request.args)
     event, extensions = load_event(state.events.service_update, "services", json_body(required=False) or {})
     row = services.associate_service(service_id, customer_id, event, extensions)

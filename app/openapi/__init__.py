@@ -13,6 +13,7 @@ from app.openapi.components import (component_name, custom_field_function, exten
                                     finish_components, schemas_of)
 from app.openapi.operations import HEADERS, PARAMETERS, QUERY_HELP, TAGS, describe_api
 from app.openapi.paths import paths_of
+from app.openapi.profiles import add_profile_components, finish_profile_components
 from schemas.queries import ListWindowSchema
 
 
@@ -41,6 +42,7 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
     for parameter in plugin.converter.schema2parameters(ListWindowSchema, location="query"):
         name = parameter["name"]
         spec.components.parameter(name, "query", {**parameter, "description": QUERY_HELP[name]})
+    add_profile_components(spec, plugin, runtime.core)
     for name, header in HEADERS.items():
         spec.components.header(name, header)
     paths = paths_of(url_map, refused_in_maintenance)
@@ -53,4 +55,5 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
 
     document = spec.to_dict()
     finish_components(document["components"]["schemas"], plugin.converter.refs, runtime)
+    finish_profile_components(document["components"]["schemas"])
     return document

@@ -40,6 +40,9 @@ TAGS = (
     {"name": "Extension values", "description": "Replace or edit extension values of a service, "
                                                 "state or task."},
     {"name": "Extension schemas", "description": "Register, read and delete extension schemas."},
+    {"name": "Profiles", "description": "Customer profiles and Identify Customer."},
+    {"name": "Profile schemas", "description": "The core profile schema and the identification keys "
+                                               "(profile extension schemas are under Extension schemas)."},
     {"name": "Business attributes", "description": "The configured business attributes."},
     {"name": "Server", "description": "Health, status and maintenance mode."},
     {"name": "Documentation", "description": "This document and its browsable page."},

@@ -1,7 +1,10 @@
 """Paths of the document: the app's rules, one literal path per choice of an any(...) segment, and their operations."""
 import re
 
-from app.openapi.operations import BODY_CONTENT_TYPES, OPERATIONS, PATH_PARAMETERS
+from app.openapi.operations import BODY_CONTENT_TYPES, OPERATIONS as _CORE_OPERATIONS, PATH_PARAMETERS
+from app.openapi.profiles import PROFILE_OPERATIONS
+
+OPERATIONS = {**_CORE_OPERATIONS, **PROFILE_OPERATIONS}
 from schemas.errors import ERROR_CODES
 
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")

@@ -1,0 +1,146 @@
+"""Customer profiles and Identify Customer: the /profiles routes (SPEC §10.2, §10.5)."""
+import marshmallow as ma
+from flask import Blueprint, jsonify, request, url_for
+
+from app.api import load, refuse_in_maintenance, runtime, summarise
+from app.api.body import json_body
+from app.api.services import path_text
+from app.errors import BadRequest, ValidationFailed
+from app.services import identification, profiles
+from schemas.profiles import CUSTOMER_ID_LENGTH, IdentifyOptionsSchema, customer_id_field
+
+blueprint = Blueprint("profiles", __name__)
+blueprint.before_request(refuse_in_maintenance)
+PROFILE = "/profiles/<customer_id>"
+_customer_id_schema = ma.Schema.from_dict({"customer_id": customer_id_field()}, name="CustomerId")()
+_options_schema = IdentifyOptionsSchema()
+IDENTIFY_OPTIONS = tuple(_options_schema.fields)
+
+
+def load_profile_body(body):
+    """(customer_id or None, core attributes, [(extension, value)]) of a profile body.
+
+    Core attributes, the customer_id and extension values are checked together, so one 400
+    names every fault.
+    """
+    state = runtime()
+    core_raw = {key: value for key, value in body.items() if state.core.is_core(key)}
+    extension_raw = {key: value for key, value in body.items()
+                     if key != "customer_id" and not state.core.is_core(key)}
+    fields, customer_id, core, extensions = {}, None, None, []
+    if "customer_id" in body:
+        try:
+            customer_id = _customer_id_schema.load({"customer_id": body["customer_id"]})["customer_id"]
+        except ma.ValidationError as error:
+            fields.update(error.messages)
+    try:
+        core = state.core.load(core_raw)
+    except ma.ValidationError as error:
+        fields.update(error.messages)
+    try:
+        extensions = state.registry.load_values("profiles", extension_raw)
+    except ValidationFailed as error:
+        if not fields:
+            raise
+        fields.update(error.fields)
+    if fields:
+        raise ValidationFailed(summarise(fields), fields=fields)
+    return customer_id, core, extensions
+
+
+def _customer(customer_id):
+    return path_text("customer_id", customer_id, CUSTOMER_ID_LENGTH)
+
+
+def _present(rows, extensions):
+    return profiles.present_profiles(rows, runtime().core, extensions)
+
+
+@blueprint.post("/profiles")
+def create_profile():
+    state = runtime()
+    customer_id, core, extensions = load_profile_body(json_body())
+    customer_id = profiles.create_profile(state.ids, state.keys, state.core, customer_id, core, extensions)
+    response = jsonify({"customer_id": customer_id})
+    response.status_code = 201
+    response.headers["Location"] = url_for(".read_profile", customer_id=customer_id)
+    return response
+
+
+@blueprint.get("/profiles")
+def identify_customer():
+    state = runtime()
+    options = load(_options_schema, {name: request.args[name] for name in IDENTIFY_OPTIONS if name in request.args})
+    params = {name: request.args.getlist(name) for name in request.args if name not in IDENTIFY_OPTIONS}
+    if not params:
+        raise BadRequest("give at least one attribute to identify by, e.g. ?PhoneNumber=...",
+                         error_code="NO_IDENTIFICATION_KEY")
+    extensions = state.registry.resolve_names("profiles", options["extensions"])
+    given = identification.given_attributes(params, state.core, state.registry)
+    key, depth = identification.choose_key(state.keys.all(), given, options.get("id_key"))
+    values = identification.key_values(key, depth, given, identification.value_loader(state.core))
+    rows = identification.find_profiles(key, values, limit=state.settings["api"]["max_list"],
+                                        with_core=options["include_profile"])
+    if options["include_extensions"] == "unique" and len(rows) != 1:
+        extensions = []
+    if options["include_profile"]:
+        return jsonify(_present(rows, extensions))
+    return jsonify(_present([(profile_id, customer_id, "{}") for profile_id, customer_id in rows], extensions)
+                   if extensions else [{"customer_id": customer_id} for _, customer_id in rows])
+
+
+@blueprint.get(PROFILE)
+def read_profile(customer_id):
+    state = runtime()
+    extensions = state.registry.resolve_names("profiles", _names(request.args.get("extensions", "")))
+    row = profiles.get_profile(_customer(customer_id))
+    return jsonify(_present([(row.id, row.customer_id, row.core)], extensions)[0])
+
+
+@blueprint.put(PROFILE)
+def replace_profile(customer_id):
+    state = runtime()
+    customer_id = _customer(customer_id)
+    body_customer, core, extensions = load_profile_body(json_body())
+    if body_customer is not None and body_customer != customer_id:
+        raise ValidationFailed("customer_id in the body differs from the path",
+                               fields={"customer_id": ["Must equal the customer_id of the path."]})
+    row = profiles.replace_profile(state.keys, state.core, customer_id, core, extensions)
+    return jsonify(_present([(row.id, row.customer_id, row.core)], [extension for extension, _ in extensions])[0])
+
+
+@blueprint.delete(PROFILE)
+def delete_profile(customer_id):
+    profiles.delete_profile(_customer(customer_id))
+    return "", 204
+
+
+@blueprint.post(f"{PROFILE}/extensions")
+def replace_extensions(customer_id):
+    state = runtime()
+    customer_id = _customer(customer_id)
+    extensions = state.registry.load_values("profiles", json_body())
+    profiles.replace_extensions(state.keys, state.core, customer_id, extensions)
+    return jsonify({extension.name: value for extension, value in extensions})
+
+
+@blueprint.put(f"{PROFILE}/extensions/<name>/by/unique")
+def update_record(customer_id, name):
+    state = runtime()
+    extension = state.registry.require("profiles", name)
+    selector = state.registry.load_selector(extension, json_body(), unique_only=False)
+    profiles.update_record(state.keys, state.core, _customer(customer_id), extension, selector)
+    return "", 204
+
+
+@blueprint.put(f"{PROFILE}/extensions/<name>/delete/by/unique")
+def delete_record(customer_id, name):
+    state = runtime()
+    extension = state.registry.require("profiles", name)
+    selector = state.registry.load_selector(extension, json_body(), unique_only=True)
+    profiles.delete_record(state.keys, state.core, _customer(customer_id), extension, selector)
+    return "", 204
+
+
+def _names(text):
+    return [name.strip() for name in text.split(",") if name.strip()]
