@@ -1,6 +1,6 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, jsonify, url_for
 from werkzeug.routing import BaseConverter
 
 from app.errors import BadRequest, NotFound, Unavailable, ValidationFailed
@@ -8,6 +8,14 @@ from app.errors import BadRequest, NotFound, Unavailable, ValidationFailed
 
 def runtime():
     return current_app.extensions["context_services"]
+
+
+def created(body, endpoint, **values):
+    """The 201 answer of a start: the new resource's ID in the body, its URL in Location."""
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for(endpoint, **values)
+    return response
 
 
 def summarise(messages):

@@ -26,21 +26,21 @@ def healthz():
 @blueprint.get("/server/status")
 def status():
     """Figures of the worker process that answers; the counts exclude this request itself."""
-    state = runtime()
+    app_runtime = runtime()
     answers = db_lifecycle.ping()
-    now, counts = state.stats.snapshot()
+    now, counts = app_runtime.stats.snapshot()
     body = {
         "version": __version__,
-        "mode": state.mode.current() if answers else "unknown",
-        "started": _timestamp(state.stats.started),
+        "mode": app_runtime.mode.current() if answers else "unknown",
+        "started": _timestamp(app_runtime.stats.started),
         "system_time": _timestamp(now),
         "last_request": _timestamp(counts["last_request"]) if counts["last_request"] else None,
         "request_today": counts["request_today"],
         "client_errors_today": counts["client_errors_today"],
         "server_errors_today": counts["server_errors_today"],
         "memory": _memory(),
-        "database": {"kind": state.database_kind, "answers": answers},
-        "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id},
+        "database": {"kind": app_runtime.database_kind, "answers": answers},
+        "worker": {"pid": os.getpid(), "worker_id": app_runtime.ids.worker_id},
     }
     return jsonify({key: value for key, value in body.items() if value is not None})
 
