@@ -52,8 +52,8 @@ def _customer(customer_id):
     return path_text("customer_id", customer_id, CUSTOMER_ID_LENGTH)
 
 
-def _present(rows, extensions):
-    return profiles.present_profiles(rows, runtime().core, extensions)
+def _present(rows, extensions, *, with_core=True):
+    return profiles.present_profiles(rows, runtime().core, extensions, with_core=with_core)
 
 
 @blueprint.post("/profiles")
@@ -83,10 +83,7 @@ def identify_customer():
                                         with_core=options["include_profile"])
     if options["include_extensions"] == "unique" and len(rows) != 1:
         extensions = []
-    if options["include_profile"]:
-        return jsonify(_present(rows, extensions))
-    return jsonify(_present([(profile_id, customer_id, "{}") for profile_id, customer_id in rows], extensions)
-                   if extensions else [{"customer_id": customer_id} for _, customer_id in rows])
+    return jsonify(_present(rows, extensions, with_core=options["include_profile"]))
 
 
 @blueprint.get(PROFILE)
@@ -94,7 +91,7 @@ def read_profile(customer_id):
     state = runtime()
     extensions = state.registry.resolve_names("profiles", _names(request.args.get("extensions", "")))
     row = profiles.get_profile(_customer(customer_id))
-    return jsonify(_present([(row.id, row.customer_id, row.core)], extensions)[0])
+    return jsonify(_present([row], extensions)[0])
 
 
 @blueprint.put(PROFILE)
@@ -106,7 +103,7 @@ def replace_profile(customer_id):
         raise ValidationFailed("customer_id in the body differs from the path",
                                fields={"customer_id": ["Must equal the customer_id of the path."]})
     row = profiles.replace_profile(state.keys, state.core, customer_id, core, extensions)
-    return jsonify(_present([(row.id, row.customer_id, row.core)], [extension for extension, _ in extensions])[0])
+    return jsonify(_present([row], [extension for extension, _ in extensions])[0])
 
 
 @blueprint.delete(PROFILE)

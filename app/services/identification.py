@@ -7,6 +7,7 @@ transaction.
 """
 import hashlib
 import json
+from collections import namedtuple
 from dataclasses import dataclass
 
 import marshmallow as ma
@@ -18,6 +19,7 @@ from models.statements import compiled_sql, execute, insert_many
 # Rows one profile may give one key (values of multi-valued attributes multiply).
 MAX_ROWS_PER_KEY = 1000
 CORE_SOURCE = "profile"
+Match = namedtuple("Match", "id customer_id core")
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,9 @@ def _identify_query(P, with_core):
 
 
 def find_profiles(key, values, *, limit, with_core):
-    """[(profile id, customer_id[, core JSON])] of the customers whose values match, oldest first."""
-    return execute(_identify_query, (key.id, digest(values), limit), with_core).fetchall()
+    """[Match(id, customer_id, core JSON or None)] of the customers whose values match, oldest first."""
+    rows = execute(_identify_query, (key.id, digest(values), limit), with_core).fetchall()
+    return [Match(*row) if with_core else Match(*row, None) for row in rows]
 
 
 def identify_query(key, values, *, limit, with_core):

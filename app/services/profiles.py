@@ -1,9 +1,10 @@
 """Customer profiles: create, read, replace, their extension values, delete (SPEC §10.2).
 
-A profile is an owner of extension values like a service: its records are filed under the
-profile's row ID (from the same ID generator as service IDs, so the two never meet) at
-owner number 0. Every write of a profile, its extension values and its identification
-rows is one transaction that starts by locking the profile's row.
+A profile is a declared owner kind of extension values (app/services/owners.py): its records
+are filed under the profile's row ID (from the same ID generator as service IDs, so the two
+never meet) at PROFILE_OWNER, an owner number no state or task can have. Every write of a
+profile, its extension values and its identification rows is one transaction that starts
+by locking the profile's row.
 """
 import json
 from contextlib import contextmanager
@@ -12,12 +13,12 @@ import peewee as pw
 
 from app.errors import BadRequest, Conflict, NotFound
 from app.services import extension_values as values
+from app.services import owners
 from app.services.identification import conflicting_keys, index_profile, reindex_profile
-from app.services.services import raise_if_schemas_vanished
 from models import ExtensionRecord, ExtensionUniqueKey, IdentificationValue, Profile, database, now_ms
-from models.statements import insert, insert_many, select_rows
+from models.statements import execute, insert, insert_many, select_rows
 
-PROFILE_OWNER = values.SERVICE_OWNER     # a profile's own values, at owner number 0
+PROFILE_OWNER = -2**31
 
 
 def _profile_by_customer(P):
@@ -28,6 +29,27 @@ def _profile_by_customer(P):
 
 def _profile_by_customer_locked(P):
     return _profile_by_customer(P).for_update()
+
+
+def _profile_by_id(P):
+    return (Profile
+            .select(Profile.id)
+            .where(Profile.id == P))
+
+
+def _profile_by_id_locked(P):
+    return _profile_by_id(P).for_update()
+
+
+def _lock_profile(profile_id, _number):
+    """Lock the profile's row (MySQL; SQLite's transaction holds the write lock); NotFound when gone."""
+    locked = not isinstance(database.obj, pw.SqliteDatabase)
+    if not execute(_profile_by_id_locked if locked else _profile_by_id, (profile_id,)).fetchone():
+        raise NotFound(f"no profile {profile_id}", error_code="PROFILE_NOT_FOUND")
+
+
+PROFILES = owners.OwnerKind("profiles", filed=lambda profile_id, _number: (profile_id, PROFILE_OWNER),
+                            file_of=lambda row: (row.id, PROFILE_OWNER), lock=_lock_profile)
 
 
 def get_profile(customer_id, *, for_update=False):
@@ -63,7 +85,7 @@ def create_profile(ids, keys, core, customer_id, stored_core, extensions):
         with database.atomic():
             insert(Profile, {"id": profile_id, "customer_id": customer_id, "core": values.dump_json(stored_core),
                              "created_ms": now, "updated_ms": now})
-            values.store_values(profile_id, PROFILE_OWNER, extensions)
+            values.store_values(*PROFILES.filed(profile_id, None), extensions)
             insert_many(IdentificationValue, rows)
     return customer_id
 
@@ -89,7 +111,7 @@ def _write(keys, core, customer_id, extensions, *, stored_core=None):
                  .update(core=values.dump_json(stored_core), updated_ms=now_ms())
                  .where(Profile.id == profile.id)
                  .execute())
-            values.replace_values(profile.id, PROFILE_OWNER, extensions)
+            values.replace_values(*PROFILES.filed(profile.id, None), extensions)
             reindex_profile(profile.id, keys.all(), core, **sources)
     return get_profile(customer_id)
 
@@ -106,12 +128,12 @@ def _sources(stored_core, extensions):
 def _write_refusals(keys, core, profile_id, sources, extensions, *, customer_id=None):
     """Around a profile write: the database's refusals that are the client's conflicts, as 409s."""
     try:
-        yield
+        with values.integrity_refusals(extensions):     # a schema deleted meanwhile: CONCURRENT_CHANGE
+            yield
     except pw.IntegrityError:
         if customer_id is not None and Profile.select().where(Profile.customer_id == customer_id).exists():
             raise Conflict(f"a profile for customer {customer_id!r} exists already",
                            error_code="PROFILE_EXISTS") from None
-        raise_if_schemas_vanished(extensions)
         _, rows = index_profile(profile_id, keys.all(), core, **sources)
         clashes = conflicting_keys(keys.all(), rows, profile_id)
         if clashes:
@@ -122,23 +144,22 @@ def _write_refusals(keys, core, profile_id, sources, extensions, *, customer_id=
 
 def update_record(keys, core, customer_id, extension, selector):
     """Overwrite the record the selector's unique attributes pick (SPEC §3.6); NotFound when none."""
-    _edit_record(keys, core, customer_id, extension, lambda profile_id: values.update_by_unique(
-        extension, profile_id, PROFILE_OWNER, selector))
+    _edit_record(keys, core, customer_id, extension, lambda owner: owners.update_record(owner, extension, selector))
 
 
 def delete_record(keys, core, customer_id, extension, selector):
     """Drop the record the selector's unique attributes pick; NotFound when none."""
-    _edit_record(keys, core, customer_id, extension, lambda profile_id: values.delete_by_unique(
-        extension, profile_id, PROFILE_OWNER, selector))
+    _edit_record(keys, core, customer_id, extension, lambda owner: owners.delete_record(owner, extension, selector))
 
 
 def _edit_record(keys, core, customer_id, extension, edit):
+    """edit(owner) and the identification rows of the keys on that extension, in one transaction."""
+    owner = owners.Owner(PROFILES, get_profile(customer_id).id)
     try:
         with database.atomic():
-            profile = get_profile(customer_id, for_update=True)
-            edit(profile.id)
-            stored = values.read_values([profile.id], [PROFILE_OWNER], [extension]).get((profile.id, PROFILE_OWNER), {})
-            reindex_profile(profile.id, keys.all(), core,
+            edit(owner)
+            stored = values.read_values(*([part] for part in owner.file), [extension]).get(owner.file, {})
+            reindex_profile(owner.key, keys.all(), core,
                             extension_values={extension.name.lower(): stored.get(extension.name, [])})
     except pw.IntegrityError:
         unique = [key.name for key in keys.all() if key.unique and key.source_id == extension.id]
@@ -158,15 +179,14 @@ def delete_profile(customer_id):
         Profile.delete().where(Profile.id == profile.id).execute()
 
 
-def present_profiles(rows, core, extensions):
-    """Profiles as GET answers them: customer_id, each core attribute that holds a value, then each
-    requested extension ({} or [] when the customer has none). rows: (id, customer_id, core JSON)."""
-    stored = values.read_values([row[0] for row in rows], [PROFILE_OWNER], extensions) if rows else {}
-    bodies = []
-    for profile_id, customer_id, core_json in rows:
-        body = {"customer_id": customer_id, **core.from_stored(json.loads(core_json))}
-        own = stored.get((profile_id, PROFILE_OWNER), {})
+def present_profiles(rows, core, extensions, *, with_core=True):
+    """Profiles as GET answers them: customer_id, each core attribute that holds a value (with_core),
+    then each requested extension ({} or [] when the customer has none). rows have id,
+    customer_id and core (JSON)."""
+    bodies = [{"customer_id": row.customer_id, **(core.from_stored(json.loads(row.core)) if with_core else {})}
+              for row in rows]
+    owners.attach_values(PROFILES, rows, bodies, extensions)
+    for body in bodies:
         for extension in extensions:
-            body[extension.name] = own.get(extension.name, [] if extension.multi_valued else {})
-        bodies.append(body)
+            body.setdefault(extension.name, [] if extension.multi_valued else {})
     return bodies
