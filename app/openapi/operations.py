@@ -186,9 +186,10 @@ OPERATIONS = {
     ),
     "metadata.delete_extension": Operation(
         tag="Extension schemas", summary="Delete a {one} extension schema and its values",
-        description="Drops the schema and every value stored under it, in one transaction.",
+        description="Drops the schema and every value stored under it, in one transaction. A profile "
+                    "extension that an identification key is built on is refused (409) until the key is deleted.",
         answers=(Answer(204, "Deleted."),),
-        errors={404: ("EXTENSION_NOT_FOUND",)},
+        errors={404: ("EXTENSION_NOT_FOUND",), 409: ("EXTENSION_IN_USE",)},
         path_help={"name": "The extension's name (case-insensitive)."},
     ),
     "services.complete_service": Operation(
