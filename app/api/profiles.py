@@ -71,11 +71,11 @@ def create_profile():
 def identify_customer():
     state = runtime()
     options = load(_options_schema, {name: request.args[name] for name in IDENTIFY_OPTIONS if name in request.args})
+    extensions = state.registry.resolve_names("profiles", options["extensions"])
     params = {name: request.args.getlist(name) for name in request.args if name not in IDENTIFY_OPTIONS}
-    if not params:
+    if not params and options.get("id_key") is None:
         raise BadRequest("give at least one attribute to identify by, e.g. ?PhoneNumber=...",
                          error_code="NO_IDENTIFICATION_KEY")
-    extensions = state.registry.resolve_names("profiles", options["extensions"])
     given = identification.given_attributes(params, state.core, state.registry)
     key, depth = identification.choose_key(state.keys.all(), given, options.get("id_key"))
     values = identification.key_values(key, depth, given, identification.value_loader(state.core))
@@ -124,8 +124,9 @@ def replace_extensions(customer_id):
 @blueprint.put(f"{PROFILE}/extensions/<name>/by/unique")
 def update_record(customer_id, name):
     state = runtime()
+    body = json_body()
     extension = state.registry.require("profiles", name)
-    selector = state.registry.load_selector(extension, json_body(), unique_only=False)
+    selector = state.registry.load_selector(extension, body, unique_only=False)
     profiles.update_record(state.keys, state.core, _customer(customer_id), extension, selector)
     return "", 204
 
@@ -133,8 +134,9 @@ def update_record(customer_id, name):
 @blueprint.put(f"{PROFILE}/extensions/<name>/delete/by/unique")
 def delete_record(customer_id, name):
     state = runtime()
+    body = json_body()
     extension = state.registry.require("profiles", name)
-    selector = state.registry.load_selector(extension, json_body(), unique_only=True)
+    selector = state.registry.load_selector(extension, body, unique_only=True)
     profiles.delete_record(state.keys, state.core, _customer(customer_id), extension, selector)
     return "", 204
 

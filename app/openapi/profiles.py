@@ -89,14 +89,14 @@ PROFILE_OPERATIONS = {
                     "inferred as 8.1 did: in creation order, the first key whose attributes are all given wins; "
                     "else the key with the most leading attributes given, ties to the earliest. At most "
                     "`[api] max_list` matches, oldest profile first; `[]` when nobody matches.",
-        query=("identify_attributes", "id_key", "include_profile", "include_extensions", "profile_extensions"),
+        query=("identify_attributes", "id_key", "include_profile", "include_extensions", "extensions"),
         answers=(Answer(200, "The matching customers: `{\"customer_id\"}` each, or whole profiles with "
                              "`include_profile=yes`.", "ProfileResource", many=True),),
         errors={400: ("VALIDATION_ERROR", "UNKNOWN_EXTENSION", "UNKNOWN_ATTRIBUTE", "NO_IDENTIFICATION_KEY")},
     ),
     "profiles.read_profile": Operation(
         tag="Profiles", summary="Read a customer profile",
-        query=("profile_extensions",),
+        query=("extensions",),
         answers=(Answer(200, "`customer_id`, every core attribute that holds a value, and each extension "
                              "asked for (`{}` or `[]` when the customer has none).", "ProfileResource"),),
         errors={400: ("UNKNOWN_EXTENSION", "VALIDATION_ERROR"), 404: ("PROFILE_NOT_FOUND",)}, path_help=_CUSTOMER,
@@ -160,11 +160,9 @@ def add_profile_components(spec, plugin, core):
                               {key: value for key, value in ATTRIBUTE_PARAMETER.items() if key != "in"})
     for parameter in plugin.converter.schema2parameters(IDENTIFY_OPTIONS, location="query"):
         name = parameter["name"]
-        if name == "extensions":
-            parameter = {**parameter, "style": "form", "explode": False,
-                         "schema": {"type": "array", "items": {"type": "string"}}}
-        spec.components.parameter("profile_extensions" if name == "extensions" else name, "query",
-                                  {**parameter, "description": IDENTIFY_OPTIONS().fields[name].metadata["description"]})
+        if name != "extensions":        # the `extensions` of every read, documented once
+            spec.components.parameter(name, "query", {**parameter, "description":
+                                                      IDENTIFY_OPTIONS().fields[name].metadata["description"]})
 
 
 def finish_profile_components(schemas):
