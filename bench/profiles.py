@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import peewee as pw
 
+from app.ids import EPOCH_MS
 from app.services.identification import digest
 from bench.fill import DAY_MS, _lease, _release
 from bench.server import call
@@ -43,8 +44,10 @@ class ProfileFillReport:
 
 def generate_profiles(count, *, layout, worker_id, now_ms, key_id, span_days=365):
     """Yield (profile row, identification row) tuples, in ID order; deterministic for now_ms."""
-    first_ms = now_ms - span_days * DAY_MS
-    step = max(1, (span_days * DAY_MS - 60_000) // count)
+    first_ms = max(EPOCH_MS + 1, now_ms - span_days * DAY_MS)
+    step = (now_ms - 60_000 - first_ms) // count
+    if step < 1:
+        raise ValueError(f"cannot spread {count} profiles one millisecond apart since the ID epoch")
     for number in range(count):
         created = first_ms + number * step
         profile_id = layout.compose(created, worker_id, 0)
