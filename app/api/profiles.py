@@ -15,6 +15,7 @@ PROFILE = "/profiles/<customer_id>"
 _customer_id_schema = ma.Schema.from_dict({"customer_id": customer_id_field()}, name="CustomerId")()
 _options_schema = IdentifyOptionsSchema()
 IDENTIFY_OPTIONS = tuple(_options_schema.fields)
+_DEFAULT_OPTIONS = _options_schema.load({})
 
 
 def load_profile_body(body):
@@ -70,7 +71,9 @@ def create_profile():
 @blueprint.get("/profiles")
 def identify_customer():
     state = runtime()
-    options = load(_options_schema, {name: request.args[name] for name in IDENTIFY_OPTIONS if name in request.args})
+    given_options = {name: request.args[name] for name in IDENTIFY_OPTIONS if name in request.args}
+    # An IVR's Identify sends attributes only: the defaults need no schema run.
+    options = load(_options_schema, given_options) if given_options else _DEFAULT_OPTIONS
     extensions = state.registry.resolve_names("profiles", options["extensions"])
     params = {name: request.args.getlist(name) for name in request.args if name not in IDENTIFY_OPTIONS}
     if not params and options.get("id_key") is None:
