@@ -39,17 +39,22 @@ def load(schema, data, *, message=None):
 
 
 def load_event(schema, kind, body):
-    """(event, [(extension, value)]) from a body whose non-core keys are extension values.
-
-    Core fields and extension values are checked together, so one 400 names every fault.
-    """
+    """(event, [(extension, value)]) from a body whose non-core keys are extension values."""
     from schemas.events import CORE_FIELDS
-    core_names = CORE_FIELDS[kind]
-    core = {key: value for key, value in body.items() if key in core_names}
-    raw_extensions = {key: value for key, value in body.items() if key not in core_names}
-    fields, event, extensions = {}, None, []
+    return load_with_extensions(kind, body, is_core=CORE_FIELDS[kind].__contains__, load_core=schema.load)
+
+
+def load_with_extensions(kind, body, *, is_core, load_core):
+    """(load_core(core keys), [(extension, value)]) of a body whose other keys are `kind` extension values.
+
+    load_core raises ma.ValidationError; core fields and extension values are checked
+    together, so one 400 names every fault.
+    """
+    core = {key: value for key, value in body.items() if is_core(key)}
+    raw_extensions = {key: value for key, value in body.items() if not is_core(key)}
+    fields, loaded, extensions = {}, None, []
     try:
-        event = schema.load(core)
+        loaded = load_core(core)
     except ma.ValidationError as error:
         fields.update(error.messages)
     try:
@@ -60,7 +65,7 @@ def load_event(schema, kind, body):
         fields.update(error.fields)
     if fields:
         raise ValidationFailed(summarise(fields), fields=fields)
-    return event, extensions
+    return loaded, extensions
 
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")

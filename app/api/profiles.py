@@ -2,7 +2,7 @@
 import marshmallow as ma
 from flask import Blueprint, jsonify, request, url_for
 
-from app.api import load, refuse_in_maintenance, runtime, summarise
+from app.api import load, load_with_extensions, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.api.services import path_text
 from app.errors import BadRequest, ValidationFailed
@@ -19,34 +19,30 @@ _DEFAULT_OPTIONS = _options_schema.load({})
 
 
 def load_profile_body(body):
-    """(customer_id or None, core attributes, [(extension, value)]) of a profile body.
+    """(customer_id or None, core attributes, [(extension, value)]) of a profile body; one 400 names
+    every fault."""
+    core = runtime().core
+    (customer_id, attributes), extensions = load_with_extensions(
+        "profiles", body, is_core=lambda key: key == "customer_id" or core.is_core(key),
+        load_core=lambda raw: _load_core(core, raw))
+    return customer_id, attributes, extensions
 
-    Core attributes, the customer_id and extension values are checked together, so one 400
-    names every fault.
-    """
-    state = runtime()
-    core_raw = {key: value for key, value in body.items() if state.core.is_core(key)}
-    extension_raw = {key: value for key, value in body.items()
-                     if key != "customer_id" and not state.core.is_core(key)}
-    fields, customer_id, core, extensions = {}, None, None, []
-    if "customer_id" in body:
+
+def _load_core(core, raw):
+    """(customer_id or None, core attributes); ma.ValidationError naming every fault of both."""
+    errors, customer_id, attributes = {}, None, None
+    if "customer_id" in raw:
         try:
-            customer_id = _customer_id_schema.load({"customer_id": body["customer_id"]})["customer_id"]
+            customer_id = _customer_id_schema.load({"customer_id": raw.pop("customer_id")})["customer_id"]
         except ma.ValidationError as error:
-            fields.update(error.messages)
+            errors.update(error.messages)
     try:
-        core = state.core.load(core_raw)
+        attributes = core.load(raw)
     except ma.ValidationError as error:
-        fields.update(error.messages)
-    try:
-        extensions = state.registry.load_values("profiles", extension_raw)
-    except ValidationFailed as error:
-        if not fields:
-            raise
-        fields.update(error.fields)
-    if fields:
-        raise ValidationFailed(summarise(fields), fields=fields)
-    return customer_id, core, extensions
+        errors.update(error.messages)
+    if errors:
+        raise ma.ValidationError(errors)
+    return customer_id, attributes
 
 
 def _customer(customer_id):
@@ -126,22 +122,22 @@ def replace_extensions(customer_id):
 
 @blueprint.put(f"{PROFILE}/extensions/<name>/by/unique")
 def update_record(customer_id, name):
-    state = runtime()
-    body = json_body()
-    extension = state.registry.require("profiles", name)
-    selector = state.registry.load_selector(extension, body, unique_only=False)
-    profiles.update_record(state.keys, state.core, _customer(customer_id), extension, selector)
+    _edit_record(customer_id, name, profiles.update_record, unique_only=False)
     return "", 204
 
 
 @blueprint.put(f"{PROFILE}/extensions/<name>/delete/by/unique")
 def delete_record(customer_id, name):
-    state = runtime()
-    body = json_body()
-    extension = state.registry.require("profiles", name)
-    selector = state.registry.load_selector(extension, body, unique_only=True)
-    profiles.delete_record(state.keys, state.core, _customer(customer_id), extension, selector)
+    _edit_record(customer_id, name, profiles.delete_record, unique_only=True)
     return "", 204
+
+
+def _edit_record(customer_id, name, edit, *, unique_only):
+    state = runtime()
+    body = json_body()      # a malformed body is refused before the path is looked at, as everywhere
+    extension = state.registry.require("profiles", name)
+    selector = state.registry.load_selector(extension, body, unique_only=unique_only)
+    edit(state.keys, state.core, _customer(customer_id), extension, selector)
 
 
 def _names(text):
