@@ -1,7 +1,7 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
 import marshmallow as ma
 from flask import current_app, jsonify, url_for
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, PathConverter
 
 from app.errors import BadRequest, NotFound, Unavailable, ValidationFailed
 
@@ -97,6 +97,12 @@ class PositiveIdConverter(BaseConverter):
         return str(value)
 
 
+class AnyTextConverter(PathConverter):
+    """A path segment that may hold anything, / and line breaks included, so that the view can
+    refuse a customer_id with / as such (400) instead of the router's 404."""
+    regex = r"(?s:[^/].*?)"
+
+
 def number_in_range(kind, number):
     """SPEC §2: a state or task ID outside the positive 32-bit range is an unknown resource."""
     if not 0 < number < 2**31:
@@ -115,6 +121,7 @@ def refuse_in_maintenance():
 def register_blueprints(app, base_path):
     from app.api import docs, extension_values, metadata, profiles, server, services, states, tasks
     app.url_map.converters["id"] = PositiveIdConverter
+    app.url_map.converters["text"] = AnyTextConverter
     # Werkzeug answers a path with // by redirecting to the merged path, with an HTML body
     # that no error handler sees; here such a path is simply not one of ours (404 JSON).
     # Set before any rule is added: each rule takes the setting when it is bound.

@@ -64,8 +64,7 @@ def complete_service(service_id):
     return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
-# path: so that a customer_id holding / (sent as %2F) is refused as such, not as an unknown route.
-@blueprint.post("/customers/<path:customer_id>/services/<id:service_id>")
+@blueprint.post("/customers/<text:customer_id>/services/<id:service_id>")
 def associate_service(customer_id, service_id):
     app_runtime = runtime()
     service_id_in_range(service_id)
