@@ -6,9 +6,10 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.config import RESERVED_PROFILE_NAMES, Settings
-from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
+from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
+                    UNAVAILABLE_ERRORS)
 from app.errors import register_error_handlers, DatabaseUnavailable
-from app.ids import LAYOUTS, LeasedIdSource
+from app.ids import LAYOUTS, IdUnavailable, LeasedIdSource
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
 from app.services.identification_keys import IdentificationKeys
@@ -19,7 +20,6 @@ from models import WorkerLease
 from schemas.events import EventSchemas
 from schemas.profiles import CoreProfile
 
-__version__ = "0.1.0"
 logger = logging.getLogger(__name__)
 
 
@@ -82,7 +82,8 @@ def create_app(settings):
     )
     app.extensions["context_services"] = runtime
 
-    register_error_handlers(app)
+    register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS, discard_connection=discard_connection,
+                            id_errors=(IdUnavailable,))
     _register_request_hooks(app, runtime)
 
     from app.api import register_blueprints

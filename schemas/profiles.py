@@ -174,32 +174,3 @@ def profile_resource_schema(core):
         field = attribute_field({"type": attribute.type, "length": attribute.length})
         fields[attribute.name] = ma.fields.List(field) if attribute.multi else field
     return Resource.from_dict(fields, name="ProfileResource")
-
-
-class IdentifyOptionsSchema(ma.Schema):
-    """The parameters of Identify Customer that are not attribute values (SPEC §10.5)."""
-
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    id_key = ma.fields.String(metadata={"description": "the identification key to use; without it the key "
-                                                      "is inferred from the attributes given"})
-    include_profile = ma.fields.String(
-        load_default="no", validate=ma.validate.OneOf(("yes", "no", "true", "false")),
-        metadata={"description": "`no` (default): each match is `{\"customer_id\"}`; `yes`: the whole profile"})
-    include_extensions = ma.fields.String(
-        load_default="always", validate=ma.validate.OneOf(("always", "unique")),
-        metadata={"description": "`always` (default) adds the `extensions` asked to every match; `unique` "
-                                 "only when exactly one customer matched"})
-    extensions = ma.fields.String(load_default="", metadata={
-        "description": "comma-separated profile extensions to add to each match"})
-
-    @ma.pre_load
-    def _any_case(self, data, **kwargs):
-        return {key: value.strip().lower() if key.startswith("include_") else value for key, value in data.items()}
-
-    @ma.post_load
-    def _normalise(self, data, **kwargs):
-        data["include_profile"] = data["include_profile"] in ("yes", "true")
-        data["extensions"] = [name.strip() for name in data["extensions"].split(",") if name.strip()]
-        return data

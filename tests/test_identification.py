@@ -244,8 +244,9 @@ def test_id_key_picks_the_key(keyed):
     ("nosuch.number=x", "UNKNOWN_ATTRIBUTE"),
     ("LastName=a&LastName=b", "UNKNOWN_ATTRIBUTE"),
     ("LastName=a&lastname=b", "UNKNOWN_ATTRIBUTE"),
-    ("LastName=Lee&include_profile=maybe", "VALIDATION_ERROR"),
-    ("LastName=Lee&include_extensions=never", "VALIDATION_ERROR"),
+    ("LastName=Lee&include_profile=maybe", "INVALID_PARAMETER"),
+    ("LastName=Lee&include_extensions=never", "INVALID_PARAMETER"),
+    ("LastName=Lee&attribute_values=x", "INVALID_PARAMETER"),
     ("LastName=Lee&extensions=nosuch", "UNKNOWN_EXTENSION"),
     ("Title=Dr", "NO_IDENTIFICATION_KEY"),
 ])

@@ -21,7 +21,7 @@ BAD_VALUES = {
     "extensions": "zz_unknown", "cv-attribute": "Nope.nothing", "limit": "-5", "offset": "-5",
     "started_from": "yesterday", "started_to": "yesterday", "state_types": "zz_unknown",
     "task_types": "zz_unknown", "state_id": "abc",
-    "id_key": "zz_unknown", "identify_attributes": "zz", "include_profile": "maybe", "include_extensions": "never",
+    "id_key": "zz_unknown", "attribute_values": "zz_attribute", "include_profile": "maybe", "include_extensions": "never",
 }
 # For states and tasks: multi-valued with a unique attribute, so the by-unique forms apply.
 NOTE = {"name": "note", "type": "multi-valued", "attributes": [{"name": "text", "type": "string"}],

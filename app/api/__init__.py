@@ -1,9 +1,18 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
+import importlib.metadata
+from functools import lru_cache
+
 import marshmallow as ma
 from flask import current_app, jsonify, url_for
 from werkzeug.routing import BaseConverter, PathConverter
 
-from app.errors import BadRequest, NotFound, Unavailable, ValidationFailed
+from app.errors import NotFound, Unavailable, ValidationFailed
+
+
+@lru_cache(maxsize=1)
+def server_version():
+    """The installed distribution's version: setup.cfg is the one place it is written."""
+    return importlib.metadata.version("context-services")
 
 
 def runtime():
@@ -66,24 +75,6 @@ def load_with_extensions(kind, body, *, is_core, load_core):
     if fields:
         raise ValidationFailed(summarise(fields), fields=fields)
     return loaded, extensions
-
-
-_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
-
-
-def flag(args, name):
-    """A true/false query parameter (default false); anything else is a 400."""
-    value = args.get(name, "false").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest(f"query parameter {name} must be true or false", error_code="INVALID_PARAMETER",
-                     fields={name: ["Must be true or false."]})
-
-
-def name_list(args, name):
-    return [item.strip() for item in args.get(name, "").split(",") if item.strip()]
 
 
 class PositiveIdConverter(BaseConverter):

@@ -3,19 +3,19 @@
 One blueprint per kind, built by blueprint_for; endpoints and path variables carry the
 kind's names (states.read_state, <id:task_id>), which url_for and the OpenAPI document use.
 """
-import re
 from functools import partial
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from app.api import created, load_event, name_list, number_in_range, refuse_in_maintenance, runtime
+from app.api import created, load_event, number_in_range, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
-from app.api.services import STATUS_PATH, nesting_from, service_id_in_range
-from app.errors import BadRequest
+from app.api.services import STATUS_PATH, service_id_in_range
 from app.services import children
 from app.services.presenters import present_children
 
 SERVICE = "/services/<id:service_id>"
+# (query of a read or end, query of a list) by kind
+_PARAMS = {"states": (params.StateRead, params.StateList), "tasks": (params.TaskRead, params.TaskList)}
 
 
 def blueprint_for(kind, *, transitions=False):
@@ -23,25 +23,28 @@ def blueprint_for(kind, *, transitions=False):
     blueprint = Blueprint(kind.name, __name__)
     blueprint.before_request(refuse_in_maintenance)
     base, number = f"{SERVICE}/{kind.name}", f"<id:{kind.label}_id>"
-    listed = _bound(kind, list_of, f"list_{kind.name}")
-    blueprint.add_url_rule(f"{base}/start", view_func=_bound(kind, start, f"start_{kind.label}"), methods=["POST"])
+    read_query, list_query = _PARAMS[kind.name]
+    listed = _view(kind, list_of, f"list_{kind.name}", list_query)
+    blueprint.add_url_rule(f"{base}/start", view_func=_view(kind, start, f"start_{kind.label}"), methods=["POST"])
     if transitions:
-        blueprint.add_url_rule(f"{base}/transition", view_func=_bound(kind, transition, "transition"),
+        blueprint.add_url_rule(f"{base}/transition", view_func=_view(kind, transition, "transition"),
                                methods=["POST"])
-    blueprint.add_url_rule(f"{base}/{number}/end", view_func=_bound(kind, end, f"end_{kind.label}"),
+    blueprint.add_url_rule(f"{base}/{number}/end", view_func=_view(kind, end, f"end_{kind.label}", read_query),
                            methods=["POST"])
     blueprint.add_url_rule(base, view_func=listed, methods=["GET"], defaults={"status": "all"})
     blueprint.add_url_rule(f"{base}/{STATUS_PATH}", view_func=listed, methods=["GET"])
-    blueprint.add_url_rule(f"{base}/{number}", view_func=_bound(kind, read, f"read_{kind.label}"), methods=["GET"])
+    blueprint.add_url_rule(f"{base}/{number}", view_func=_view(kind, read, f"read_{kind.label}", read_query),
+                           methods=["GET"])
     return blueprint
 
 
-def _bound(kind, view, endpoint):
-    """view with the kind bound, named endpoint (Flask names the endpoint after the function)."""
+def _view(kind, view, endpoint, query_schema=None):
+    """view with the kind bound, named endpoint (Flask names the endpoint after the function),
+    taking its query string through query_schema when it reads one."""
     def bound(service_id, **values):
         return view(kind, service_id, **values)
     bound.__name__ = endpoint
-    return bound
+    return params.takes(query_schema)(bound) if query_schema else bound
 
 
 def start(kind, service_id, *, event_name="start", begin=None):
@@ -63,58 +66,33 @@ def transition(kind, service_id):
     return start(kind, service_id, event_name="transition", begin=children.transition)
 
 
-def end(kind, service_id, **path):
+def end(kind, service_id, query, **path):
     """The completed child, nested as the query string asks."""
     app_runtime = runtime()
     service_id_in_range(service_id)
     number = number_in_range(kind.name, path[f"{kind.label}_id"])
-    nesting = nesting_from(request.args, kind=kind.name)
+    nesting = params.nesting(kind.name, query)
     schema = getattr(app_runtime.events, f"{kind.label}_end")
     event, extensions = load_event(schema, kind.name, json_body(required=False) or {})
     row = children.end_child(kind, service_id, number, event, extensions)
     return jsonify(present_children(kind, [row], app_runtime.presenter, nesting)[0])
 
 
-def read(kind, service_id, **path):
+def read(kind, service_id, query, **path):
     app_runtime = runtime()
     service_id_in_range(service_id)
     number = number_in_range(kind.name, path[f"{kind.label}_id"])
-    nesting = nesting_from(request.args, kind=kind.name)
+    nesting = params.nesting(kind.name, query)
     row = children.get_child(kind, service_id, number)
     return jsonify(present_children(kind, [row], app_runtime.presenter, nesting)[0])
 
 
-def list_of(kind, service_id, status):
+def list_of(kind, service_id, status, query):
     """The service's children of a status, filtered by `<label>_types` and (tasks) `state_id`."""
     app_runtime = runtime()
     service_id_in_range(service_id)
-    nesting = nesting_from(request.args, kind=kind.name)
-    types = type_ids(request.args, f"{kind.label}_types", f"{kind.label.capitalize()}.type")
-    state_id = _state_id(request.args) if kind is children.TASKS else None
+    nesting = params.nesting(kind.name, query)
+    types = params.type_ids(query, f"{kind.label}_types", f"{kind.label.capitalize()}.type")
+    state_id = query.get("state_id")
     rows = children.list_children(kind, service_id, status=status, types=types, state_id=state_id)
     return jsonify(present_children(kind, rows, app_runtime.presenter, nesting))
-
-
-def type_ids(args, name, field_key):
-    """DB IDs of a `state_types` / `task_types` filter given as names or IDs (SPEC §7)."""
-    resolve = runtime().business_attributes.resolver(field_key)
-    ids, problems = [], []
-    for item in name_list(args, name):
-        try:
-            ids.append(resolve(item))
-        except ValueError as error:
-            problems.append(str(error))
-    if problems:
-        raise BadRequest(f"query parameter {name}: {problems[0]}", error_code="INVALID_PARAMETER",
-                         fields={name: problems})
-    return ids
-
-
-def _state_id(args):
-    text = args.get("state_id")
-    if text is None:
-        return None
-    if not re.fullmatch(r"\s*[0-9]{1,10}\s*", text) or not 0 < int(text) < 2**31:
-        raise BadRequest("query parameter state_id must be a state ID (a positive 32-bit integer)",
-                         error_code="INVALID_PARAMETER", fields={"state_id": ["Not a valid state ID."]})
-    return int(text)

@@ -1,21 +1,20 @@
 """Customer profiles and Identify Customer: the /profiles routes (SPEC §10.2, §10.5)."""
 import marshmallow as ma
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 
-from app.api import load, load_with_extensions, refuse_in_maintenance, runtime
+from app.api import created, load_with_extensions, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.api.services import path_text
 from app.errors import BadRequest, ValidationFailed
 from app.services import identification, profiles
-from schemas.profiles import CUSTOMER_ID_LENGTH, IdentifyOptionsSchema, customer_id_field
+from schemas.profiles import CUSTOMER_ID_LENGTH, customer_id_field
 
 blueprint = Blueprint("profiles", __name__)
 blueprint.before_request(refuse_in_maintenance)
 PROFILE = "/profiles/<customer_id>"
 _customer_id_schema = ma.Schema.from_dict({"customer_id": customer_id_field()}, name="CustomerId")()
-_options_schema = IdentifyOptionsSchema()
-IDENTIFY_OPTIONS = tuple(_options_schema.fields)
-_DEFAULT_OPTIONS = _options_schema.load({})
+# What Identify reads as options; every other parameter is an attribute to identify by.
+IDENTIFY_OPTIONS = frozenset(field.data_key or name for name, field in params.Identify().fields.items())
 
 
 def load_profile_body(body):
@@ -58,37 +57,32 @@ def create_profile():
     state = runtime()
     customer_id, core, extensions = load_profile_body(json_body())
     customer_id = profiles.create_profile(state.ids, state.keys, state.core, customer_id, core, extensions)
-    response = jsonify({"customer_id": customer_id})
-    response.status_code = 201
-    response.headers["Location"] = url_for(".read_profile", customer_id=customer_id)
-    return response
+    return created({"customer_id": customer_id}, ".read_profile", customer_id=customer_id)
 
 
 @blueprint.get("/profiles")
-def identify_customer():
+@params.takes(params.Identify)
+def identify_customer(query):
     state = runtime()
-    given_options = {name: request.args[name] for name in IDENTIFY_OPTIONS if name in request.args}
-    # An IVR's Identify sends attributes only: the defaults need no schema run.
-    options = load(_options_schema, given_options) if given_options else _DEFAULT_OPTIONS
-    extensions = state.registry.resolve_names("profiles", options["extensions"])
-    params = {name: request.args.getlist(name) for name in request.args if name not in IDENTIFY_OPTIONS}
-    if not params and options.get("id_key") is None:
+    extensions = state.registry.resolve_names("profiles", query["extensions"])
+    attributes = {name: request.args.getlist(name) for name in request.args if name not in IDENTIFY_OPTIONS}
+    if not attributes and query.get("id_key") is None:
         raise BadRequest("give at least one attribute to identify by, e.g. ?PhoneNumber=...",
                          error_code="NO_IDENTIFICATION_KEY")
-    given = identification.given_attributes(params, state.core, state.registry)
-    key, depth = identification.choose_key(state.keys.all(), given, options.get("id_key"))
+    given = identification.given_attributes(attributes, state.core, state.registry)
+    key, depth = identification.choose_key(state.keys.all(), given, query.get("id_key"))
     values = identification.key_values(key, depth, given, identification.value_loader(state.core))
     rows = identification.find_profiles(key, values, limit=state.settings["api"]["max_list"],
-                                        with_core=options["include_profile"])
-    if options["include_extensions"] == "unique" and len(rows) != 1:
+                                        with_core=query["include_profile"])
+    if query["include_extensions"] == "unique" and len(rows) != 1:
         extensions = []
-    return jsonify(_present(rows, extensions, with_core=options["include_profile"]))
+    return jsonify(_present(rows, extensions, with_core=query["include_profile"]))
 
 
 @blueprint.get(PROFILE)
-def read_profile(customer_id):
-    state = runtime()
-    extensions = state.registry.resolve_names("profiles", _names(request.args.get("extensions", "")))
+@params.takes(params.ProfileRead)
+def read_profile(customer_id, query):
+    extensions = runtime().registry.resolve_names("profiles", query["extensions"])
     row = profiles.get_profile(_customer(customer_id))
     return jsonify(_present([row], extensions)[0])
 
@@ -138,7 +132,3 @@ def _edit_record(customer_id, name, edit, *, unique_only):
     extension = state.registry.require("profiles", name)
     selector = state.registry.load_selector(extension, body, unique_only=unique_only)
     edit(state.keys, state.core, _customer(customer_id), extension, selector)
-
-
-def _names(text):
-    return [name.strip() for name in text.split(",") if name.strip()]

@@ -4,8 +4,8 @@ import resource
 
 from flask import Blueprint, jsonify
 
-from app import __version__, db as db_lifecycle
-from app.api import load, runtime
+from app import db as db_lifecycle
+from app.api import load, runtime, server_version
 from app.api.body import json_body
 from app.errors import DatabaseUnavailable
 from schemas.server import ServerModeSchema
@@ -30,7 +30,7 @@ def status():
     answers = db_lifecycle.ping()
     now, counts = app_runtime.stats.snapshot()
     body = {
-        "version": __version__,
+        "version": server_version(),
         "mode": app_runtime.mode.current() if answers else "unknown",
         "started": _timestamp(app_runtime.stats.started),
         "system_time": _timestamp(now),

@@ -1,17 +1,14 @@
 """Services: start, read, complete, associate and the lists (SPEC §3.1–§3.5)."""
-import marshmallow as ma
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from app.api import created, flag, load_event, name_list, refuse_in_maintenance, runtime, summarise
+from app.api import created, load_event, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
-from app.services.presenters import Nesting, present_services
-from schemas.queries import ListWindowSchema
+from app.services.presenters import present_services
 
 blueprint = Blueprint("services", __name__)
 blueprint.before_request(refuse_in_maintenance)
-_window_schema = ListWindowSchema()
 STATUS_PATH = "<any(active, completed):status>"
 
 
@@ -20,19 +17,6 @@ def service_id_in_range(service_id):
     if not 0 < service_id <= runtime().ids.layout.max_id:
         raise NotFound(f"no service {service_id}", error_code="SERVICE_NOT_FOUND")
     return service_id
-
-
-def nesting_from(args, *, kind="services"):
-    """What a read nests. States nest only tasks and tasks nothing: a flag is read only where it
-    applies, so that a route neither refuses nor pretends to honour the others."""
-    for_services, nests_tasks = kind == "services", kind in ("services", "states")
-    return Nesting(
-        active_states=for_services and flag(args, "active_states"),
-        completed_states=for_services and flag(args, "completed_states"),
-        active_tasks=nests_tasks and flag(args, "active_tasks"),
-        completed_tasks=nests_tasks and flag(args, "completed_tasks"),
-        extensions=runtime().registry.resolve_names(kind, name_list(args, "extensions")),
-    )
 
 
 @blueprint.post("/services/start")
@@ -47,31 +31,34 @@ def start_service():
 
 
 @blueprint.get("/services/<id:service_id>")
-def read_service(service_id):
+@params.takes(params.ServiceRead)
+def read_service(service_id, query):
     app_runtime = runtime()
-    nesting = nesting_from(request.args)
+    nesting = params.nesting("services", query)
     row = services.get_service(service_id_in_range(service_id))
     return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
 @blueprint.post("/services/<id:service_id>/end")
-def complete_service(service_id):
+@params.takes(params.ServiceRead)
+def complete_service(service_id, query):
     app_runtime = runtime()
     service_id_in_range(service_id)
-    nesting = nesting_from(request.args)
+    nesting = params.nesting("services", query)
     event, extensions = load_event(app_runtime.events.service_end, "services", json_body(required=False) or {})
     row = services.complete_service(service_id, event, extensions)
     return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
 @blueprint.post("/customers/<text:customer_id>/services/<id:service_id>")
-def associate_service(customer_id, service_id):
+@params.takes(params.ServiceRead)
+def associate_service(customer_id, service_id, query):
     app_runtime = runtime()
     service_id_in_range(service_id)
     customer_id = path_text("customer_id", customer_id, 16)
     if "/" in customer_id:
         raise ValidationFailed("customer_id may not contain /", fields={"customer_id": ["May not contain /."]})
-    nesting = nesting_from(request.args)
+    nesting = params.nesting("services", query)
     event, extensions = load_event(app_runtime.events.service_update, "services", json_body(required=False) or {})
     row = services.associate_service(service_id, customer_id, event, extensions)
     return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
@@ -79,23 +66,22 @@ def associate_service(customer_id, service_id):
 
 @blueprint.get("/customers/<customer_id>/services", defaults={"status": "all"})
 @blueprint.get(f"/customers/<customer_id>/services/{STATUS_PATH}")
-def list_customer_services(customer_id, status):
-    return _service_list(status, customer_id=path_text("customer_id", customer_id, 16))
+@params.takes(params.ServiceList)
+def list_customer_services(customer_id, status, query):
+    return _service_list(status, query, customer_id=path_text("customer_id", customer_id, 16))
 
 
 @blueprint.get("/services/anonymous/<contact_key>", defaults={"status": "all"})
 @blueprint.get(f"/services/anonymous/<contact_key>/{STATUS_PATH}")
-def list_anonymous_services(contact_key, status):
-    return _service_list(status, contact_key=path_text("contact_key", contact_key, 64))
+@params.takes(params.ServiceList)
+def list_anonymous_services(contact_key, status, query):
+    return _service_list(status, query, contact_key=path_text("contact_key", contact_key, 64))
 
 
-def _service_list(status, **owner):
+def _service_list(status, query, **owner):
     app_runtime = runtime()
-    nesting = nesting_from(request.args)
-    try:
-        window = _window_schema.load(request.args.to_dict())
-    except ma.ValidationError as error:
-        raise BadRequest(summarise(error.messages), error_code="INVALID_PARAMETER", fields=error.messages) from None
+    nesting = params.nesting("services", query)
+    window = {name: query[name] for name in ("started_from", "started_to", "limit", "offset") if name in query}
     max_list = app_runtime.settings["api"]["max_list"]
     window.setdefault("limit", max_list)
     if window["limit"] > max_list:

@@ -7,27 +7,16 @@ import marshmallow as ma
 
 from app.openapi.operations import Answer, Operation
 from schemas.profiles import (IdentificationKeyDefinitionSchema, IdentificationKeyResource, IdentifiedCustomer,
-                              IdentifyOptionsSchema, ProfileAttributeSchema, ProfileCreated, customer_id_field,
-                              profile_resource_schema)
+                              ProfileAttributeSchema, ProfileCreated, customer_id_field, profile_resource_schema)
 
 STATIC_SCHEMAS = (IdentificationKeyDefinitionSchema, IdentificationKeyResource, IdentifiedCustomer,
                   ProfileAttributeSchema, ProfileCreated)
 COMPONENT_NAMES = {IdentificationKeyDefinitionSchema: "IdentificationKeyDefinition"}
-IDENTIFY_OPTIONS = IdentifyOptionsSchema
 
 _CUSTOMER = {"customer_id": "The customer's ID (at most 16 characters)."}
 _EXTENSION = {**_CUSTOMER, "name": "The profile extension's name (case-insensitive)."}
 _BODY_ERRORS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION")
 _KEY = {"name": "The identification key's name (case-insensitive)."}
-
-ATTRIBUTE_PARAMETER = {
-    "name": "attributes", "in": "query", "required": False, "style": "form", "explode": True,
-    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-    "description": "The values to identify by, one parameter each: a core attribute by its name "
-                   "(`PhoneNumber=%2B15550100`, any case), an attribute of a profile extension as "
-                   "`<extension>.<attribute>` (`account.number=A-1`). Values match exactly.",
-}
-
 
 def profile_schemas(core):
     """(body schema, resource schema) of profiles for this app's core attributes."""
@@ -89,14 +78,13 @@ PROFILE_OPERATIONS = {
                     "inferred as 8.1 did: in creation order, the first key whose attributes are all given wins; "
                     "else the key with the most leading attributes given, ties to the earliest. At most "
                     "`[api] max_list` matches, oldest profile first; `[]` when nobody matches.",
-        query=("identify_attributes", "id_key", "include_profile", "include_extensions", "extensions"),
         answers=(Answer(200, "The matching customers: `{\"customer_id\"}` each, or whole profiles with "
                              "`include_profile=yes`.", "ProfileResource", many=True),),
-        errors={400: ("VALIDATION_ERROR", "UNKNOWN_EXTENSION", "UNKNOWN_ATTRIBUTE", "NO_IDENTIFICATION_KEY")},
+        errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER", "UNKNOWN_EXTENSION", "UNKNOWN_ATTRIBUTE",
+                      "NO_IDENTIFICATION_KEY")},
     ),
     "profiles.read_profile": Operation(
         tag="Profiles", summary="Read a customer profile",
-        query=("extensions",),
         answers=(Answer(200, "`customer_id`, every core attribute that holds a value, and each extension "
                              "asked for (`{}` or `[]` when the customer has none).", "ProfileResource"),),
         errors={400: ("UNKNOWN_EXTENSION", "VALIDATION_ERROR"), 404: ("PROFILE_NOT_FOUND",)}, path_help=_CUSTOMER,
@@ -146,8 +134,8 @@ PROFILE_OPERATIONS = {
 }
 
 
-def add_profile_components(spec, plugin, core):
-    """Register the profile schemas and Identify's parameters; call before the paths are added."""
+def add_profile_components(spec, core):
+    """Register the profile schemas; call before the paths are added."""
     for schema in STATIC_SCHEMAS:
         spec.components.schema(COMPONENT_NAMES.get(schema, schema.__name__.removesuffix("Schema")), schema=schema)
     body, resource = profile_schemas(core)
@@ -156,13 +144,6 @@ def add_profile_components(spec, plugin, core):
     spec.components.schema("ExtensionValues", {
         "type": "object", "additionalProperties": {"$ref": "#/components/schemas/ExtensionValue"},
         "description": "Profile extension values by extension name."})
-    spec.components.parameter("identify_attributes", "query",
-                              {key: value for key, value in ATTRIBUTE_PARAMETER.items() if key != "in"})
-    for parameter in plugin.converter.schema2parameters(IDENTIFY_OPTIONS, location="query"):
-        name = parameter["name"]
-        if name != "extensions":        # the `extensions` of every read, documented once
-            spec.components.parameter(name, "query", {**parameter, "description":
-                                                      IDENTIFY_OPTIONS().fields[name].metadata["description"]})
 
 
 def finish_profile_components(schemas):
