@@ -268,6 +268,12 @@ def build_settings(raw, *, source="<dict>"):
                 sections[section][key] = option.parse(value) if isinstance(value, str) else _coerce(option, value)
             except (ValueError, TypeError) as error:
                 raise ConfigError(f"{where} {key} = {redact(str(value))!r}: {error}") from None
+    _map_fields(settings, mappings)
+    return settings
+
+
+def _map_fields(settings, mappings):
+    """Apply the "<Resource>.<field> = <Attribute>" lines, once every [attribute:...] section is read."""
     for key, (attribute, where) in mappings.items():
         fields = _resolve_field_key(key)
         if fields is None:
@@ -279,7 +285,6 @@ def build_settings(raw, *, source="<dict>"):
             raise ConfigError(f"{where} {key} = {attribute!r}: no [{ATTRIBUTE_SECTION_PREFIX}{attribute}] section")
         for name in fields:
             settings.field_attributes[name] = known[attribute.lower()]
-    return settings
 
 
 def _coerce(option, value):
