@@ -6,7 +6,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.auth import install as install_auth
-from app.config import Settings, redact
+from app.config import RESERVED_PROFILE_NAMES, Settings, redact
 from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
                     UNAVAILABLE_ERRORS)
 from app.errors import register_error_handlers, DatabaseUnavailable
@@ -15,6 +15,7 @@ from app.version import server_version
 from app.retry import RetryCounter, retry_reason, run_with_retries
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
+from app.services.identification_keys import IdentificationKeys
 from app.services.presenters import Presenter
 from app.services.server_mode import ServerMode
 from app.stats import RequestStats
@@ -22,6 +23,7 @@ from app import metrics, telemetry
 from models import WorkerLease
 from schemas.events import EventSchemas
 from schemas.values import ExtensionLimits
+from schemas.profiles import CoreProfile
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ class Runtime:
     events: EventSchemas
     presenter: Presenter
     retries: RetryCounter
+    core: CoreProfile
+    keys: IdentificationKeys
     tables_ready: bool = False
     authenticator: object = None        # app.auth.Authenticator with [auth] mode = basic
 
@@ -78,17 +82,22 @@ def create_app(settings):
                          on_lease=metrics.set_lease_held if observed else None)
     business_attributes = BusinessAttributes.from_settings(settings)
     refresh_seconds = settings["extensions"]["refresh_seconds"]
+    core = CoreProfile(settings.profile)
+    registry = ExtensionRegistry(
+        mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
+        base_path=settings["api"]["base_path"], limits=ExtensionLimits.from_options(settings["extensions"]),
+        reserved_names={"profiles": [*RESERVED_PROFILE_NAMES, *(attribute.name for attribute in core.attributes)]})
     runtime = Runtime(
         settings=settings, db=db, ids=ids,
         mode=ServerMode(refresh_seconds=refresh_seconds),
         stats=RequestStats(),
         business_attributes=business_attributes,
-        registry=ExtensionRegistry(mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
-                                   base_path=settings["api"]["base_path"],
-                                   limits=ExtensionLimits.from_options(settings["extensions"])),
+        registry=registry,
         events=EventSchemas(business_attributes.resolver),
         presenter=Presenter(ids.layout, business_attributes),
         retries=RetryCounter(),
+        core=core,
+        keys=IdentificationKeys(registry, core),
         tables_ready=_tables_exist(db),
     )
     app.extensions["context_services"] = runtime

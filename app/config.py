@@ -212,7 +212,35 @@ MAPPABLE_FIELDS = {
 ATTRIBUTE_SECTION_PREFIX = "attribute:"
 USER_SECTION_PREFIX = "user:"
 ROLES = ("reader", "writer", "admin")       # each includes the rights of the ones before it
+PROFILE_SECTION = "profile"
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# SPEC §6 naming rule, which core profile attributes follow too.
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,25}")
+PROFILE_TYPES = ("string", "date", "datetime", "integer", "boolean")
+# Names a core attribute may not take: the profile's own key and Identify Customer's parameters.
+RESERVED_PROFILE_NAMES = ("customer_id", "id_key", "include_profile", "extensions", "include_extensions",
+                          "attribute_values")
+MAX_STRING_LENGTH = 65535
+
+
+@dataclass(frozen=True)
+class ProfileAttribute:
+    """One core attribute of the customer profile: `Name = type[, multi][, length=N]` in [profile]."""
+    name: str
+    type: str = "string"
+    multi: bool = False
+    length: int = 255
+
+    def render(self):
+        parts = [self.type] + (["multi"] if self.multi else []) + (
+            [f"length={self.length}"] if self.type == "string" and self.length != 255 else [])
+        return ", ".join(parts)
+
+
+DEFAULT_PROFILE = (
+    ProfileAttribute("FirstName"), ProfileAttribute("LastName"), ProfileAttribute("Title"),
+    ProfileAttribute("PhoneNumber", multi=True), ProfileAttribute("EmailAddress", multi=True),
+)
 
 
 @dataclass(frozen=True)
@@ -236,6 +264,7 @@ class Settings:
     attributes: dict = field(default_factory=dict)      # attribute name -> [AttributeValue]
     field_attributes: dict = field(default_factory=dict)  # "Service.type" -> attribute name
     users: dict = field(default_factory=dict)             # user name -> User
+    profile: tuple = DEFAULT_PROFILE                     # the core profile schema, in order
     source: str = "<defaults>"
 
     def __getitem__(self, section):
@@ -286,10 +315,13 @@ def build_settings(raw, *, source="<dict>"):
         if section.startswith(USER_SECTION_PREFIX):
             _load_user(settings, section, options, where)
             continue
+        if section == PROFILE_SECTION:
+            settings.profile = _load_profile(options, where)
+            continue
         if section not in SCHEMA:
             holding = f" (holding {', '.join(options)})" if options else ""
             raise ConfigError(f"{where}: unknown section{holding}; known sections: "
-                              + ", ".join(list(SCHEMA) + [ATTRIBUTE_SECTION_PREFIX + "<Name>",
+                              + ", ".join(list(SCHEMA) + [PROFILE_SECTION, ATTRIBUTE_SECTION_PREFIX + "<Name>",
                                                        USER_SECTION_PREFIX + "<name>"]))
         for key, value in options.items():
             if section == "business-attributes" and "." in key:
@@ -304,6 +336,12 @@ def build_settings(raw, *, source="<dict>"):
                 raise ConfigError(f"{where} {key} = {redact(str(value))!r}: {error}") from None
     if sections["auth"]["mode"] == "basic" and not settings.users:
         raise ConfigError(f"{source}: [auth] mode = basic needs at least one [{USER_SECTION_PREFIX}<name>] section")
+    _map_fields(settings, mappings)
+    return settings
+
+
+def _map_fields(settings, mappings):
+    """Apply the "<Resource>.<field> = <Attribute>" lines, once every [attribute:...] section is read."""
     for key, (attribute, where) in mappings.items():
         fields = _resolve_field_key(key)
         if fields is None:
@@ -315,7 +353,6 @@ def build_settings(raw, *, source="<dict>"):
             raise ConfigError(f"{where} {key} = {attribute!r}: no [{ATTRIBUTE_SECTION_PREFIX}{attribute}] section")
         for name in fields:
             settings.field_attributes[name] = known[attribute.lower()]
-    return settings
 
 
 def _coerce(option, value):
@@ -367,6 +404,43 @@ def _load_user(settings, section, options, where):
     if not roles or any(role not in ROLES for role in roles):
         raise ConfigError(f"{where} roles = {options['roles']!r}: expected one or more of " + ", ".join(ROLES))
     settings.users[name] = User(name, str(options["password"]).strip(), max(roles, key=ROLES.index))
+def _load_profile(options, where):
+    """The core profile schema of a [profile] section; it replaces the built-in one whole."""
+    attributes, seen = [], set()
+    for name, text in options.items():
+        if not _ATTRIBUTE_NAME.fullmatch(name):
+            raise ConfigError(f"{where} {name}: attribute names start with a letter, then letters, digits "
+                              "or _, at most 26 characters")
+        if name.lower() in RESERVED_PROFILE_NAMES:
+            raise ConfigError(f"{where} {name}: reserved (one of {', '.join(RESERVED_PROFILE_NAMES)})")
+        if name.lower() in seen:
+            raise ConfigError(f"{where} {name}: appears twice (attribute names ignore case)")
+        seen.add(name.lower())
+        try:
+            attributes.append(_parse_profile_attribute(name, str(text)))
+        except ValueError as error:
+            raise ConfigError(f"{where} {name} = {text!r}: {error}; expected "
+                              f"'<type>[, multi][, length=N]' with type one of {', '.join(PROFILE_TYPES)}") from None
+    if not attributes:
+        raise ConfigError(f"{where}: declares no attribute; leave the section out for the built-in ones")
+    return tuple(attributes)
+
+
+def _parse_profile_attribute(name, text):
+    kind, *flags = [part.strip() for part in text.split(",")]
+    kind = kind.lower() or "string"
+    if kind not in PROFILE_TYPES:
+        raise ValueError(f"unknown type {kind!r}")
+    multi, length = False, 255
+    for flag in flags:
+        key, _, value = (part.strip().lower() for part in flag.partition("="))
+        if key == "multi" and not value and not multi:
+            multi = True
+        elif key == "length" and kind == "string" and value.isdigit() and 1 <= int(value) <= MAX_STRING_LENGTH:
+            length = int(value)
+        else:
+            raise ValueError(f"{flag!r} is not multi, nor length=1..{MAX_STRING_LENGTH} on a string")
+    return ProfileAttribute(name, kind, multi, length)
 
 
 def render_example():
@@ -381,6 +455,8 @@ def render_example():
             default = render_value(option.default)
             lines += ["", f"# {option.help}", f"#{key} = {default}".rstrip()]
         lines.append("")
+        if section == "logging":
+            lines += _render_profile()
     return "\n".join(lines)
 
 
@@ -390,6 +466,12 @@ def render_value(value):
     if isinstance(value, tuple):
         return ", ".join(value)
     return str(value)
+def _render_profile():
+    return [f"#[{PROFILE_SECTION}]", "",
+            "# The core attributes of a customer profile: Name = type[, multi][, length=N], type one of",
+            "# " + ", ".join(PROFILE_TYPES) + "; multi holds several values (a JSON array, the first the",
+            "# primary one); length bounds a string (default 255). The section replaces these defaults whole.",
+            *(f"#{attribute.name} = {attribute.render()}" for attribute in DEFAULT_PROFILE), ""]
 
 
 def load(path=None):

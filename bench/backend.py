@@ -14,13 +14,14 @@ from app.ids import LAYOUTS
 from bench.cases import (CASES, EXTENSION_NAMES, EXTENSION_RECORDS_PER_START, EXTENSION_SCHEMAS,
                          start_body)
 from bench.cpu import CpuWatch, database_server_pids
+from bench import profiles
 from bench.fill import fill_services
 from bench.server import Gunicorn, ServerError, call
 from bench.wrk import WrkError, run_wrk
-from models import ExtensionRecord, Service, State, Task, database
+from models import ExtensionRecord, Profile, Service, State, Task, database
 
 MYSQL_DATABASE = "cs_bench"
-TABLES = {"service": Service, "state": State, "task": Task, "extension_record": ExtensionRecord}
+TABLES = {"service": Service, "state": State, "task": Task, "extension_record": ExtensionRecord, "profile": Profile}
 LOG_PATTERNS = ("database is locked", "Deadlock found", "Lock wait timeout", "Traceback")
 READ_SERVICES = 20
 LIST_ROUTES = {"anonymous_active": "/services/anonymous/{}/active", "customer_services": "/customers/{}/services"}
@@ -115,7 +116,10 @@ class BackendRun:
                 if case.with_auth_of:
                     result["cases"][case.key] = self._run_with_auth(case, result["cases"].get(case.with_auth_of))
                     continue
-                result["cases"][case.key] = self._run_case(case, extensions_ready, result.get("fill"))
+                if case.key in ("identify", "identify_profile") and "profile_fill" not in result:
+                    result["profile_fill"] = self._profile_fill()
+                fill = result.get("profile_fill" if case.key in profiles.PROFILE_CASES else "fill")
+                result["cases"][case.key] = self._run_case(case, extensions_ready, fill)
             result["memory"] = self.server.memory.report()
         finally:
             self.server.stop()
@@ -260,6 +264,10 @@ class BackendRun:
             return self._paths_env(case, paths)
         if case.key == "journey":
             return self._probe_journey()
+        if case.key in profiles.PROFILE_CASES:
+            if case.key != "create_profile" and (fill is None or "skipped" in fill):
+                raise Failed("no pre-filled profiles: " + (fill or {}).get("skipped", "the fill did not run"))
+            return profiles.prepare(self, case, fill)
         if case.key in LIST_ROUTES:
             self._probe("GET", LIST_ROUTES[case.key].format("0000000000"))
             if fill is None or "skipped" in fill:
@@ -337,6 +345,25 @@ class BackendRun:
               f"({report.index_seconds:.1f} s of it rebuilding indexes)", flush=True)
         return {**report.as_dict(), "sample": {"anonymous_active_keys": report.anonymous_active_keys,
                                                "customers": report.customers}}
+
+    def _profile_fill(self):
+        try:
+            return profiles.fill_for(self)
+        except (Skip, Failed) as reason:
+            print(f"  [{self.name}] no profile fill: {reason}", flush=True)
+            return {"skipped": str(reason)}
+
+    # What bench/profiles.py uses of a run.
+    skip, failed = Skip, Failed
+
+    def probe(self, method, path, body=None):
+        return self._probe(method, path, body)
+
+    def paths_env(self, case, paths):
+        return self._paths_env(case, paths)
+
+    def layout(self):
+        return self._layout()
 
     def _layout(self):
         # The server's own layout: bench writes no [ids] section, so the default one.

@@ -55,5 +55,8 @@ CASES = [
          writes={"service": "service", "state": "state", "task": "task"}),
     Case("anonymous_active", "d. GET /services/anonymous/<key>/active (1M)", "get.lua", "get"),
     Case("customer_services", "d. GET /customers/<id>/services (1M)", "get.lua", "get"),
+    Case("create_profile", "f. POST /profiles (Create Customer)", "post.lua", "post", writes={"profile": "write"}),
+    Case("identify", "g. GET /profiles?PhoneNumber= (1M profiles)", "get.lua", "get"),
+    Case("identify_profile", "g. GET /profiles?PhoneNumber=&include_profile=yes (1M)", "get.lua", "get"),
 ]
 CASE_KEYS = [case.key for case in CASES]

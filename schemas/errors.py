@@ -105,6 +105,14 @@ ERROR_CODES = {
                               "max_records` (default 1,000); nothing is stored."),
     "VALUE_TOO_LARGE": (400, "An extension value larger than `[extensions] max_value_bytes` (default 65,536 "
                              "bytes of JSON as stored, defaults filled in included); nothing is stored."),
+    "UNKNOWN_ATTRIBUTE": (400, "An attribute that is not in the profile's core schema nor in the extension "
+                               "named: in an identification key, or a parameter of Identify Customer (also "
+                               "when given twice)."),
+    "NO_IDENTIFICATION_KEY": (400, "Identify Customer with no attribute, or with none that starts a registered "
+                                   "identification key, or an `id_key` that names no key or whose first "
+                                   "attribute is not given."),
+    "CUSTOMER_ID_REQUIRED": (400, "Create Profile without `customer_id` under `[ids] layout = wide`, whose IDs "
+                                  "do not fit the 16 characters of a customer ID."),
     "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
     "UNAUTHORIZED": (401, "`[auth] mode = basic`: no credentials, an unknown user or a wrong password (the "
                           "answer does not say which); `WWW-Authenticate` names the realm."),
@@ -119,6 +127,8 @@ ERROR_CODES = {
     "EXTENSION_NOT_FOUND": (404, "No extension schema of that resource has this name."),
     "ATTRIBUTE_NOT_FOUND": (404, "No business attribute has this name, or none backs the field asked "
                                  "for with `cv-attribute`."),
+    "PROFILE_NOT_FOUND": (404, "No profile has this customer_id."),
+    "IDENTIFICATION_KEY_NOT_FOUND": (404, "No identification key has this name."),
     "METHOD_NOT_ALLOWED": (405, "The path exists but not for this method; the `Allow` header lists "
                                 "the methods that are."),
     "EXTENSION_EXISTS": (409, "An extension schema of that resource already has this name (names "
@@ -127,6 +137,12 @@ ERROR_CODES = {
                                "were being stored; nothing was stored, send the request again."),
     "UNIQUE_CONFLICT": (409, "Two records of one multi-valued extension on one owner would share their "
                              "unique attribute values."),
+    "PROFILE_EXISTS": (409, "A profile with this customer_id exists already."),
+    "IDENTIFICATION_CONFLICT": (409, "Another customer holds the same values of a `unique` identification key "
+                                     "(the message names the key); nothing was stored."),
+    "IDENTIFICATION_KEY_EXISTS": (409, "An identification key already has this name (names ignore case)."),
+    "EXTENSION_IN_USE": (409, "Deleting a profile extension that an identification key is built on; the message "
+                              "names the keys to delete first."),
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than `[api] max_body_bytes`."),
     "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
     "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "

@@ -7,6 +7,7 @@ before these schemas load a body, so each of them refuses unknown keys.
 import marshmallow as ma
 
 from schemas.fields import BusinessAttribute, FlexibleInteger, INT32, text
+from schemas.profiles import customer_id_field
 from schemas.timestamps import Timestamp
 
 # Fields of the `started` / `completed` blocks (SPEC §3.2).
@@ -63,7 +64,7 @@ class EventSchemas:
     def __init__(self, resolver_for):
         r = resolver_for
         self.service_start = _schema("ServiceStartEvent", {
-            "customer_id": text(16, min_length=1),
+            "customer_id": customer_id_field(),
             "contact_key": text(64, min_length=1),
             "service_type": BusinessAttribute(r("Service.type"), required=True),
             "est_duration": FlexibleInteger(minimum=0),

@@ -4,6 +4,7 @@ import marshmallow as ma
 from schemas.fields import FlexibleBoolean, FlexibleInteger, NAME_PATTERN
 from schemas.values import ATTRIBUTE_TYPES, ExtensionLimits, attribute_field, stored_bytes
 
+EXTENSION_TYPES = ("single-valued", "multi-valued", "classifier")
 DEFAULT_STRING_LENGTH = 255
 _name_rule = ma.validate.Regexp(
     NAME_PATTERN, error="Must start with a letter, then letters, digits or _, at most 26 characters.")
@@ -55,8 +56,10 @@ class ExtensionDefinitionSchema(ma.Schema):
         unknown = ma.RAISE
 
     name = ma.fields.String(required=True, validate=_name_rule)
-    type = ma.fields.String(required=True, validate=ma.validate.OneOf(("single-valued", "multi-valued")))
-    attributes = ma.fields.List(ma.fields.Nested(AttributeDefinitionSchema), required=True)
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(EXTENSION_TYPES), metadata={
+        "description": "`classifier` (profile extensions only): a tag with no attributes, its value `{}`"})
+    # Required, but for a classifier (checked below, where the type is known).
+    attributes = ma.fields.List(ma.fields.Nested(AttributeDefinitionSchema), load_default=None)
     unique = ma.fields.List(ma.fields.Raw(), load_default=list)
 
     def __init__(self, *, limits=ExtensionLimits(), **kwargs):
@@ -89,8 +92,16 @@ class ExtensionDefinitionSchema(ma.Schema):
                                      "attributes")
 
     @ma.validates_schema
+    def _attributes_fit_the_type(self, data, **kwargs):
+        if data.get("type") == "classifier":
+            if data.get("attributes") or data.get("unique"):
+                raise ma.ValidationError("A classifier has no attributes and no unique keys.", "attributes")
+        elif data.get("attributes") is None:
+            raise ma.ValidationError("Missing data for required field.", "attributes")
+
+    @ma.validates_schema
     def _consistent(self, data, **kwargs):
-        names = [attribute["name"].lower() for attribute in data.get("attributes", [])]
+        names = [attribute["name"].lower() for attribute in data.get("attributes") or []]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ma.ValidationError(f"Attribute names repeat (case-insensitive): {', '.join(duplicates)}.",
@@ -105,6 +116,7 @@ class ExtensionDefinitionSchema(ma.Schema):
 
     @ma.post_load
     def _normalise(self, data, **kwargs):
+        data["attributes"] = data["attributes"] or []
         spelled = {attribute["name"].lower(): attribute["name"] for attribute in data["attributes"]}
         constraints = []
         for item in data["unique"]:
@@ -114,12 +126,15 @@ class ExtensionDefinitionSchema(ma.Schema):
         for attribute in data["attributes"]:
             if attribute.pop("unique") and (attribute["name"],) not in constraints:
                 constraints.append((attribute["name"],))
-        return {
+        definition = {
             "name": data["name"],
             "multi_valued": data["type"] == "multi-valued",
             "attributes": data["attributes"],
             "unique": [list(keys) for keys in constraints],
         }
+        if data["type"] == "classifier":
+            definition["classifier"] = True
+        return definition
 
 
 class AttributeOutputSchema(ma.Schema):
@@ -153,7 +168,8 @@ def present_definition(name, definition):
         attributes.append(shown)
     return {
         "name": name,
-        "type": "multi-valued" if definition["multi_valued"] else "single-valued",
+        "type": ("classifier" if definition.get("classifier") else
+                 "multi-valued" if definition["multi_valued"] else "single-valued"),
         "attributes": attributes,
         "unique": [keys[0] if len(keys) == 1 else keys for keys in definition["unique"]],
     }

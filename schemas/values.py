@@ -127,6 +127,11 @@ def build_record_schema(name, definition):
     return ExtensionRecordSchema.from_dict(fields, name=f"Extension_{name}")()
 
 
+def field_of(record_schema, name):
+    """The field of a schema from build_record_schema that loads the attribute `name`."""
+    return next(field for field in record_schema.fields.values() if field.data_key == name)
+
+
 def dump_json(value):
     """A value as stored: compact JSON, non-ASCII characters kept as they are."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

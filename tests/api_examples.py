@@ -160,6 +160,7 @@ def scenario():
         Step("list_customer_services", "GET", "/customers/c-1001/services"),
         Step("list_customer_services-active", "GET", "/customers/c-1001/services/active"),
         Step("list_customer_services-completed", "GET", "/customers/c-1001/services/completed?limit=1"),
+        *profile_steps(),
         # Business attributes
         Step("list_business_attributes", "GET", "/metadata/business-attributes"),
         Step("list_business_attributes-cv", "GET", "/metadata/business-attributes?cv-attribute=State.disposition"),
@@ -180,6 +181,56 @@ def scenario():
         Step("page", "GET", "/docs", answer_shown=False),
         Step("page_with_slash", "GET", "/docs/", answer_shown=False),
         Step("asset", "GET", "/docs/swagger-ui.css", answer_shown=False),
+    ]
+
+
+ACCOUNT = {"name": "account", "type": "multi-valued", "unique": ["number"],
+           "attributes": [{"name": "number", "type": "string", "length": 34, "mandatory": True},
+                          {"name": "kind", "type": "string", "default": "checking"}]}
+
+
+def profile_steps():
+    """Customer profiles, identification keys and Identify Customer."""
+    return [
+        Step("read_core_profile", "GET", "/metadata/profiles"),
+        Step("create_extension-profiles", "POST", "/metadata/profiles/extensions", ACCOUNT),
+        Step("create_extension-classifier", "POST", "/metadata/profiles/extensions", {"name": "vip", "type": "classifier"}),
+        Step("create_identification_key", "POST", "/metadata/identification-keys",
+             {"name": "phone", "attributes": ["PhoneNumber"]}),
+        Step("create_identification_key-extension", "POST", "/metadata/identification-keys",
+             {"name": "account_number", "attributes": ["account.number"], "unique": True}),
+        Step(None, "POST", "/metadata/identification-keys", {"name": "full_name", "attributes": ["LastName", "FirstName"]}),
+        Step("create_identification_key-mixed", "POST", "/metadata/identification-keys",
+             {"name": "mixed", "attributes": ["LastName", "account.number"]}),
+        Step("list_identification_keys", "GET", "/metadata/identification-keys"),
+        Step("read_identification_key", "GET", "/metadata/identification-keys/Account_Number"),
+        Step("create_profile", "POST", "/profiles",
+             {"customer_id": "c-1001", "FirstName": "Ann", "LastName": "Lee", "PhoneNumber": ["+33612345678"],
+              "EmailAddress": ["ann.lee@example.com"], "account": [{"number": "FR76-0001"}], "vip": {}}),
+        Step("create_profile-generated", "POST", "/profiles",
+             {"FirstName": "Bea", "lastname": "Lee", "PhoneNumber": "+33698765432"}, save={"generated_id": "customer_id"}),
+        Step("create_profile-conflict", "POST", "/profiles",
+             {"customer_id": "c-2002", "account": [{"number": "FR76-0001", "kind": "savings"}]}),
+        Step("create_profile-invalid", "POST", "/profiles",
+             {"customer_id": "c/3003", "Nickname": "Al", "FirstName": 7, "account": {"number": "FR76-0002"}}),
+        Step("identify_customer", "GET", "/profiles?PhoneNumber=%2B33612345678"),
+        Step("identify_customer-profile", "GET", "/profiles?LastName=Lee&include_profile=yes&extensions=vip"),
+        Step("identify_customer-extension", "GET",
+             "/profiles?account.number=FR76-0001&include_profile=yes&extensions=account&include_extensions=unique"),
+        Step("identify_customer-none", "GET", "/profiles?PhoneNumber=%2B15550000000"),
+        Step("identify_customer-no-key", "GET", "/profiles?Title=Dr"),
+        Step("read_profile", "GET", "/profiles/c-1001?extensions=account,vip"),
+        Step("replace_profile", "PUT", "/profiles/c-1001",
+             {"FirstName": "Ann", "LastName": "Lee-Martin", "PhoneNumber": ["+33612345678", "+33140000000"],
+              "account": [{"number": "FR76-0001"}, {"number": "FR76-0009", "kind": "savings"}]}),
+        Step("replace_extensions", "POST", "/profiles/c-1001/extensions", {"vip": {}}),
+        Step("update_record-profile", "PUT", "/profiles/c-1001/extensions/account/by/unique",
+             {"number": "FR76-0009", "kind": "joint"}),
+        Step("delete_record-profile", "PUT", "/profiles/c-1001/extensions/account/delete/by/unique",
+             {"number": "FR76-0001"}),
+        Step("delete_extension-in-use", "DELETE", "/metadata/profiles/extensions/account"),
+        Step("delete_identification_key", "DELETE", "/metadata/identification-keys/full_name"),
+        Step("delete_profile", "DELETE", "/profiles/{generated_id}"),
     ]
 
 

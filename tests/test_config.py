@@ -153,3 +153,41 @@ def test_gunicorn_does_not_start_with_a_bad_config(tmp_path, text, expected):
     returncode, output = gunicorn_start_failure(text, tmp_path=tmp_path)
     assert returncode != 0
     assert f"configuration error: {tmp_path / 'cs.ini'}: {expected}" in output
+
+
+# --- [profile]: the core profile schema ---------------------------------------------------
+
+def test_the_uncommented_example_declares_the_built_in_profile(tmp_path):
+    from app.config import DEFAULT_PROFILE
+    assert load(uncommented_example(tmp_path)).profile == DEFAULT_PROFILE
+    assert load(EXAMPLE).profile == DEFAULT_PROFILE
+
+
+def test_a_profile_section_replaces_the_built_in_attributes():
+    from app.config import ProfileAttribute
+    settings = build_settings({"profile": {"Account": "string, length=12", "Phones": "STRING, multi",
+                                           "Birthday": "date", "Score": "integer", "Vip": "boolean, multi"}})
+    assert settings.profile == (ProfileAttribute("Account", "string", False, 12),
+                                ProfileAttribute("Phones", "string", True, 255),
+                                ProfileAttribute("Birthday", "date"), ProfileAttribute("Score", "integer"),
+                                ProfileAttribute("Vip", "boolean", True))
+
+
+@pytest.mark.parametrize("options, named", [
+    ({"Phone": "text"}, "unknown type"),
+    ({"Phone": "string, many"}, "'many'"),
+    ({"Phone": "string, length=0"}, "length=0"),
+    ({"Phone": "string, length=70000"}, "length=70000"),
+    ({"Birthday": "date, length=10"}, "length=10"),
+    ({"Phone": "string, multi, multi"}, "multi"),
+    ({"customer_id": "string"}, "reserved"),
+    ({"Extensions": "string"}, "reserved"),
+    ({"Phone": "string", "phone": "string"}, "twice"),
+    ({"9lives": "string"}, "start with a letter"),
+    ({"a" * 27: "string"}, "at most 26"),
+    ({}, "declares no attribute"),
+])
+def test_a_bad_profile_section_names_its_fault(options, named):
+    with pytest.raises(ConfigError, match=r"\[profile\]") as refused:
+        build_settings({"profile": options}, source="cs.ini")
+    assert named in str(refused.value) and "cs.ini" in str(refused.value)

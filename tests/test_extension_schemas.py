@@ -143,7 +143,7 @@ def test_reading_or_deleting_a_missing_schema_is_404(client):
 
 
 def test_unknown_kind_is_404(client):
-    assert client.post("/metadata/profiles/extensions", json=simple("x")).status_code == 404
+    assert client.post("/metadata/customers/extensions", json=simple("x")).status_code == 404
 
 
 def test_delete_drops_the_schema_and_its_values(client):

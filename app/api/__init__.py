@@ -1,7 +1,7 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
 import marshmallow as ma
 from flask import current_app, jsonify, url_for
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, PathConverter
 
 from app.errors import NotFound, Unavailable, ValidationFailed
 from app.version import server_version  # noqa: F401 - the views' one way to the version
@@ -40,17 +40,22 @@ def load(schema, data, *, message=None):
 
 
 def load_event(schema, kind, body):
-    """(event, [(extension, value)]) from a body whose non-core keys are extension values.
-
-    Core fields and extension values are checked together, so one 400 names every fault.
-    """
+    """(event, [(extension, value)]) from a body whose non-core keys are extension values."""
     from schemas.events import CORE_FIELDS
-    core_names = CORE_FIELDS[kind]
-    core = {key: value for key, value in body.items() if key in core_names}
-    raw_extensions = {key: value for key, value in body.items() if key not in core_names}
-    fields, event, extensions = {}, None, []
+    return load_with_extensions(kind, body, is_core=CORE_FIELDS[kind].__contains__, load_core=schema.load)
+
+
+def load_with_extensions(kind, body, *, is_core, load_core):
+    """(load_core(core keys), [(extension, value)]) of a body whose other keys are `kind` extension values.
+
+    load_core raises ma.ValidationError; core fields and extension values are checked
+    together, so one 400 names every fault.
+    """
+    core = {key: value for key, value in body.items() if is_core(key)}
+    raw_extensions = {key: value for key, value in body.items() if not is_core(key)}
+    fields, loaded, extensions = {}, None, []
     try:
-        event = schema.load(core)
+        loaded = load_core(core)
     except ma.ValidationError as error:
         fields.update(error.messages)
     try:
@@ -61,7 +66,7 @@ def load_event(schema, kind, body):
         fields.update(error.fields)
     if fields:
         raise ValidationFailed(summarise(fields), fields=fields)
-    return event, extensions
+    return loaded, extensions
 
 
 class PositiveIdConverter(BaseConverter):
@@ -73,6 +78,12 @@ class PositiveIdConverter(BaseConverter):
 
     def to_url(self, value):
         return str(value)
+
+
+class AnyTextConverter(PathConverter):
+    """A path segment that may hold anything, / and line breaks included, so that the view can
+    refuse a customer_id with / as such (400) instead of the router's 404."""
+    regex = r"(?s:[^/].*?)"
 
 
 def number_in_range(kind, number):
@@ -91,12 +102,13 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import docs, extension_values, metadata, server, services, states, tasks
+    from app.api import docs, extension_values, metadata, profiles, server, services, states, tasks
     app.url_map.converters["id"] = PositiveIdConverter
+    app.url_map.converters["text"] = AnyTextConverter
     # Werkzeug answers a path with // by redirecting to the merged path, with an HTML body
     # that no error handler sees; here such a path is simply not one of ours (404 JSON).
     # Set before any rule is added: each rule takes the setting when it is bound.
     app.url_map.merge_slashes = False
     prefix = base_path or None
-    for module in (server, metadata, services, states, tasks, extension_values, docs):
+    for module in (server, metadata, services, states, tasks, extension_values, profiles, docs):
         app.register_blueprint(module.blueprint, url_prefix=prefix)

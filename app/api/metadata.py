@@ -7,7 +7,8 @@ from app.api.body import json_body
 from app.errors import NotFound
 
 blueprint = default_roles(Blueprint("metadata", __name__), read="reader", write="admin")
-KIND_PATH = "<any(services, states, tasks):kind>"
+KIND_PATH = "<any(services, states, tasks, profiles):kind>"
+KEYS = "/metadata/identification-keys"
 
 
 @blueprint.post(f"/metadata/{KIND_PATH}/extensions")
@@ -28,7 +29,37 @@ def read_extension(kind, name):
 
 @blueprint.delete(f"/metadata/{KIND_PATH}/extensions/<name>")
 def delete_extension(kind, name):
-    runtime().registry.delete(kind, name)
+    if kind == "profiles":
+        runtime().keys.delete_extension(name)      # refused while an identification key uses it
+    else:
+        runtime().registry.delete(kind, name)
+    return "", 204
+
+
+@blueprint.get("/metadata/profiles")
+def read_core_profile():
+    return jsonify(runtime().core.present())
+
+
+@blueprint.post(KEYS)
+def create_identification_key():
+    key = runtime().keys.register(json_body())
+    return created({"name": key.name}, ".read_identification_key", name=key.name)
+
+
+@blueprint.get(KEYS)
+def list_identification_keys():
+    return jsonify([key.present() for key in runtime().keys.all()])
+
+
+@blueprint.get(f"{KEYS}/<name>")
+def read_identification_key(name):
+    return jsonify(runtime().keys.require(name).present())
+
+
+@blueprint.delete(f"{KEYS}/<name>")
+def delete_identification_key(name):
+    runtime().keys.delete(name)
     return "", 204
 
 

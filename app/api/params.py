@@ -99,6 +99,43 @@ class TaskList(TaskRead):
         "description": "Comma-separated task types (DB IDs or names); only tasks of these types."})
 
 
+class ProfileRead(_Params):
+    extensions = _EXTENSIONS
+
+
+class AttributeValues(ma.fields.Field):
+    """Identify Customer's attributes stand for themselves, each its own parameter (`PhoneNumber=...`,
+    `account.number=...`): the view reads them; this name documents them, and sent literally it is refused.
+    (A core attribute may not take the name: app.config.RESERVED_PROFILE_NAMES.)"""
+    default_error_messages = {"invalid": "Send each attribute as its own parameter, e.g. PhoneNumber=..."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raise self.make_error("invalid")
+
+
+class LowerCaseChoice(ma.fields.String):
+    """One of a few words, in any case."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class Identify(_Params):
+    attribute_values = AttributeValues(metadata={
+        "description": "The values to identify by, one parameter each: a core attribute by its name "
+                       "(`PhoneNumber=%2B15550100`, any case), an attribute of a profile extension as "
+                       "`<extension>.<attribute>` (`account.number=A-1`). Values match exactly."})
+    id_key = ma.fields.String(metadata={
+        "description": "The identification key to use; without it the key is inferred from the attributes given."})
+    include_profile = _flag("`no` (default): each match is `{\"customer_id\"}`; `yes`: the whole profile. "
+                            "yes or no (also true/false, 1/0, any case).")
+    include_extensions = LowerCaseChoice(load_default="always", validate=ma.validate.OneOf(("always", "unique")),
+                                         metadata={"description": "`always` (default) adds the `extensions` asked "
+                                                                  "to every match; `unique` only when exactly one "
+                                                                  "customer matched."})
+    extensions = _EXTENSIONS
+
+
 class AttributeQuery(_Params):
     field_key = ma.fields.String(data_key="cv-attribute", metadata={
         "example": "Service.type",

@@ -51,12 +51,14 @@ def complete_service(service_id, query):
     return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
-@blueprint.post("/customers/<customer_id>/services/<id:service_id>")
+@blueprint.post("/customers/<text:customer_id>/services/<id:service_id>")
 @params.takes(params.ServiceRead)
 def associate_service(customer_id, service_id, query):
     app_runtime = runtime()
     service_id_in_range(service_id)
     customer_id = path_text("customer_id", customer_id, 16)
+    if "/" in customer_id:
+        raise ValidationFailed("customer_id may not contain /", fields={"customer_id": ["May not contain /."]})
     nesting = params.nesting("services", query)
     event, extensions = load_event(app_runtime.events.service_update, "services", json_body(required=False) or {})
     row = services.associate_service(service_id, customer_id, event, extensions)

@@ -13,6 +13,7 @@ from app.openapi.components import (component_name, custom_field_function, exten
                                     finish_components, query_parameter_function, schemas_of)
 from app.openapi.operations import HEADERS, TAGS, describe_api
 from app.openapi.paths import paths_of
+from app.openapi.profiles import add_profile_components, finish_profile_components
 
 
 def build_spec(url_map, view_functions, runtime, *, version, refused_in_maintenance=lambda endpoint: False,
@@ -51,6 +52,7 @@ def build_spec(url_map, view_functions, runtime, *, version, refused_in_maintena
 
     document = spec.to_dict()
     finish_components(document["components"]["schemas"], plugin.converter.refs, runtime)
+    finish_profile_components(document["components"]["schemas"])
     return document
 
 
@@ -69,5 +71,6 @@ def _add_components(spec, plugin, runtime, query_schemas):
         for parameter in plugin.converter.schema2parameters(schema, location="query"):
             if parameter["name"] not in spec.components.parameters:
                 spec.components.parameter(parameter["name"], "query", parameter)
+    add_profile_components(spec, runtime.core)
     for name, header in HEADERS.items():
         spec.components.header(name, header)

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from apispec.ext.marshmallow import resolver as default_resolver
 
-from app.api.params import Flag, NameList
+from app.api.params import AttributeValues, Flag, NameList
 from app.openapi.operations import PROPERTY_DESCRIPTIONS
 from schemas import errors, extension_definitions, resources, server
 from schemas.fields import INT64, BusinessAttribute, FlexibleBoolean, FlexibleInteger
@@ -76,6 +76,8 @@ def custom_field_function(runtime):
                 out["minimum"] = field.minimum
             if field.maximum != INT64[1]:
                 out["maximum"] = field.maximum
+        elif isinstance(field, AttributeValues):
+            out = {"type": "object", "additionalProperties": {"type": "string"}}
         elif isinstance(field, Flag):
             out = {"type": ["boolean", "string"], "pattern": _FLAG_PATTERN}
         elif isinstance(field, NameList):
@@ -103,7 +105,10 @@ def custom_field_function(runtime):
 
 
 def query_parameter_function(self, field, **kwargs):
-    """A NameList is sent as one comma-separated value (form style, not exploded)."""
+    """A NameList is sent as one comma-separated value (form style, not exploded); AttributeValues
+    are any number of parameters named by the client (form style, exploded object)."""
+    if isinstance(field, AttributeValues):
+        return {"style": "form", "explode": True}
     return {"style": "form", "explode": False} if isinstance(field, NameList) else {}
 
 

@@ -39,6 +39,9 @@ TAGS = (
     {"name": "Extension values", "description": "Replace or edit extension values of a service, "
                                                 "state or task."},
     {"name": "Extension schemas", "description": "Register, read and delete extension schemas."},
+    {"name": "Profiles", "description": "Customer profiles and Identify Customer."},
+    {"name": "Profile schemas", "description": "The core profile schema and the identification keys "
+                                               "(profile extension schemas are under Extension schemas)."},
     {"name": "Business attributes", "description": "The configured business attributes."},
     {"name": "Server", "description": "Health, status and maintenance mode."},
     {"name": "Documentation", "description": "This document and its browsable page."},
@@ -169,9 +172,10 @@ OPERATIONS = {
     ),
     "metadata.delete_extension": Operation(
         tag="Extension schemas", summary="Delete a {one} extension schema and its values",
-        description="Drops the schema and every value stored under it, in one transaction.",
+        description="Drops the schema and every value stored under it, in one transaction. A profile "
+                    "extension that an identification key is built on is refused (409) until the key is deleted.",
         answers=(Answer(204, "Deleted."),),
-        errors={404: ("EXTENSION_NOT_FOUND",)},
+        errors={404: ("EXTENSION_NOT_FOUND",), 409: ("EXTENSION_IN_USE",)},
         path_help={"name": "The extension's name (case-insensitive)."},
     ),
     "services.complete_service": Operation(

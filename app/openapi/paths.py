@@ -2,7 +2,10 @@
 import re
 
 from app.access import PUBLIC
-from app.openapi.operations import BODY_CONTENT_TYPES, OPERATIONS, PATH_PARAMETERS
+from app.openapi.operations import BODY_CONTENT_TYPES, OPERATIONS as _CORE_OPERATIONS, PATH_PARAMETERS
+from app.openapi.profiles import PROFILE_OPERATIONS
+
+OPERATIONS = {**_CORE_OPERATIONS, **PROFILE_OPERATIONS}
 from schemas.errors import ERROR_CODES
 
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")

@@ -30,6 +30,7 @@ from schemas.values import (ExtensionLimits, LimitExceeded, ValueBudget, build_r
 GENERATION_KEY = "extensions_generation"
 # An error message names this many offending keys at most; `fields` holds the rest.
 _NAMES_IN_MESSAGE = 5
+KINDS = ("services", "states", "tasks", "profiles")
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,11 @@ class FreeExtension:
 
 class ExtensionRegistry:
     def __init__(self, *, mode="strict", refresh_seconds=0.5, base_path="", limits=ExtensionLimits(),
-                 clock=time.monotonic):
+                 clock=time.monotonic, reserved_names=None):
+        """reserved_names: {kind: names} an extension of that kind may not take, beside CORE_FIELDS."""
         self.free = mode == "free"
+        self.reserved = {kind: frozenset(CORE_FIELDS.get(kind, ())) | frozenset(
+            name.lower() for name in (reserved_names or {}).get(kind, ())) for kind in KINDS}
         self.refresh_seconds = refresh_seconds
         self.base_path = base_path
         self.limits = limits
@@ -248,7 +252,10 @@ class ExtensionRegistry:
         except ma.ValidationError as error:
             raise ValidationFailed("invalid extension schema", fields=error.messages) from None
         name = definition.pop("name")
-        if name.lower() in CORE_FIELDS[kind]:
+        if definition.get("classifier") and kind != "profiles":
+            raise ValidationFailed("classifier extensions are for profiles only",
+                                   fields={"type": ["Must be single-valued or multi-valued."]})
+        if name.lower() in self.reserved[kind]:
             raise BadRequest(f"{name!r} is a core field of {kind}; choose another extension name",
                              error_code="RESERVED_NAME", fields={"name": ["Reserved: a core field name."]})
         try:
@@ -291,6 +298,18 @@ class ExtensionRegistry:
                              f"max_schemas = {limit}", error_code="TOO_MANY_SCHEMAS")
 
     # --- the cache ---------------------------------------------------------------------
+
+    def generation(self):
+        """The token of the schemas this worker holds now (refreshed when due): what other
+        caches of metadata (identification keys) compare to know when to reload."""
+        self._refresh_if_due()
+        return self._generation
+
+    def metadata_changed(self):
+        """Inside the transaction of a change to metadata that workers cache: every worker
+        reloads within refresh_seconds, this one at its next read."""
+        self._bump_generation()
+        self._checked_at = float("-inf")
 
     def _bump_generation(self):
         ServerSetting.put(GENERATION_KEY, uuid.uuid4().hex)
