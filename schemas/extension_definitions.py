@@ -77,7 +77,7 @@ class ExtensionDefinitionSchema(ma.Schema):
 
     @ma.validates_schema
     def _within_limits(self, data, **kwargs):
-        attributes = data.get("attributes", [])
+        attributes = data.get("attributes") or []     # None: a classifier
         too_long = {number: {"length": [f"At most {self.limits.max_string_length} "
                                         "([extensions] max_string_length)."]}
                     for number, attribute in enumerate(attributes)
