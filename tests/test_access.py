@@ -32,6 +32,12 @@ SPEC_ROLES = {
     "extension_values.delete_record": "writer",
     "docs.openapi": "public", "docs.page": "public", "docs.asset": "public", "docs.page_with_slash": "public",
     "server.index": "reader", "server.prometheus_metrics": "reader",
+    "metadata.read_core_profile": "reader", "metadata.create_identification_key": "admin",
+    "metadata.list_identification_keys": "reader", "metadata.read_identification_key": "reader",
+    "metadata.delete_identification_key": "admin",
+    "profiles.create_profile": "writer", "profiles.identify_customer": "reader", "profiles.read_profile": "reader",
+    "profiles.replace_profile": "writer", "profiles.delete_profile": "writer",
+    "profiles.replace_extensions": "writer", "profiles.update_record": "writer", "profiles.delete_record": "writer",
 }
 LEVELS = ("reader", "writer", "admin")
 
