@@ -9,7 +9,8 @@ def main():
 
 def _register_commands():
     # Each command lives in its own module of this package and is added here.
-    pass
+    from app.cli.maintain import maintain
+    main.add_command(maintain)
 
 
 _register_commands()

@@ -13,6 +13,7 @@ from app.openapi.components import (component_name, custom_field_function, exten
                                     finish_components, schemas_of)
 from app.openapi.operations import HEADERS, PARAMETERS, QUERY_HELP, TAGS, describe_api
 from app.openapi.paths import paths_of
+from schemas.maintenance import ErasureQuery, PurgeQuery
 from schemas.queries import ListWindowSchema
 
 
@@ -38,9 +39,10 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
     for name, parameter in PARAMETERS.items():
         spec.components.parameter(name, parameter["in"], {k: v for k, v in parameter.items() if k != "in"})
     # The list window's parameters are loaded by a schema: generated from it, as bodies are.
-    for parameter in plugin.converter.schema2parameters(ListWindowSchema, location="query"):
-        name = parameter["name"]
-        spec.components.parameter(name, "query", {**parameter, "description": QUERY_HELP[name]})
+    for query_schema in (ListWindowSchema, PurgeQuery, ErasureQuery):
+        for parameter in plugin.converter.schema2parameters(query_schema, location="query"):
+            name = parameter["name"]
+            spec.components.parameter(name, "query", {**parameter, "description": QUERY_HELP[name]})
     for name, header in HEADERS.items():
         spec.components.header(name, header)
     paths = paths_of(url_map, refused_in_maintenance)

@@ -3,7 +3,7 @@ import marshmallow as ma
 from apispec.ext.marshmallow import resolver as default_resolver
 
 from app.openapi.operations import PROPERTY_DESCRIPTIONS
-from schemas import errors, extension_definitions, resources, server
+from schemas import errors, extension_definitions, maintenance, resources, server
 from schemas.fields import INT64, BusinessAttribute, FlexibleBoolean, FlexibleInteger
 from schemas.timestamps import Timestamp
 
@@ -27,6 +27,7 @@ _STATIC_SCHEMAS = (
     resources.BusinessAttributeDescription,
     extension_definitions.ExtensionDefinitionSchema, extension_definitions.ExtensionOutputSchema,
     server.ServerModeSchema, server.ServerModeAnswer, server.ServerStatus, server.Health,
+    maintenance.PurgeBody, maintenance.PurgeOutcome, maintenance.ErasureOutcome,
     errors.ErrorResponse,
 )
 
@@ -83,6 +84,9 @@ def custom_field_function(runtime):
                    else {"type": "integer", "minimum": 1, "maximum": layout.max_id})
         elif isinstance(field, resources.BusinessAttributeValue):
             out = {"type": ["integer", "string"]}
+        elif isinstance(field, maintenance.CommaSeparated):
+            out = {"type": "array", "items": {"type": "string", "maxLength": field.max_length},
+                   "maxItems": field.max_items}
         elif isinstance(field, resources.UtcTimestamp):
             out = {"format": "date-time"}
         else:

@@ -41,6 +41,7 @@ TAGS = (
                                                 "state or task."},
     {"name": "Extension schemas", "description": "Register, read and delete extension schemas."},
     {"name": "Business attributes", "description": "The configured business attributes."},
+    {"name": "Data lifecycle", "description": "Delete services, erase a customer, purge old data."},
     {"name": "Server", "description": "Health, status and maintenance mode."},
     {"name": "Documentation", "description": "This document and its browsable page."},
 )
@@ -81,6 +82,11 @@ QUERY_HELP = {
     "started_to": "Only services started before this time (exclusive).",
     "limit": "At most this many items: 0 to `[api] max_list` (default and maximum 1000); more is 400.",
     "offset": "Skip this many items first (default 0).",
+    "dry_run": "true: count what is due and change nothing (default false).",
+    "max": "At most this many services (records, for values of deleted schemas) in this call: 1 to 100000, "
+           "default 10000. Call again while `still_due` is not 0.",
+    "contact_keys": "Comma-separated contact keys (at most 100, each at most 64 characters): their anonymous "
+                    "services are removed too.",
 }
 
 PATH_PARAMETERS = {
@@ -369,6 +375,36 @@ OPERATIONS = {
         query=_READ_PARAMS,
         answers=(Answer(200, "The service.", "ServiceResource"),),
         errors={400: ("INVALID_PARAMETER", "UNKNOWN_EXTENSION"), 404: ("SERVICE_NOT_FOUND",)},
+    ),
+    # --- data lifecycle ------------------------------------------------------------------
+    "removal.delete_service": Operation(
+        tag="Data lifecycle", summary="Delete a service",
+        description="Removes the service with its states, tasks and every extension value of them, in one "
+                    "transaction: a reader sees all of it or none.",
+        answers=(Answer(204, "Deleted."),),
+        errors={404: ("SERVICE_NOT_FOUND",)},
+    ),
+    "removal.erase_customer": Operation(
+        tag="Data lifecycle", summary="Erase a customer (right to erasure)",
+        description="Removes every service of the customer (with states, tasks and values) and the anonymous "
+                    "services of the contact keys listed. Services go whole, in transactions of at most 1000 "
+                    "services: if the call is interrupted, calling it again finishes it. Answers the counts "
+                    "removed (0 when there was nothing).",
+        query=("contact_keys",),
+        answers=(Answer(200, "What was removed.", "ErasureOutcome"),),
+        errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER")},
+    ),
+    "maintenance.purge": Operation(
+        tag="Data lifecycle", summary="Run the maintenance once, bounded",
+        description="Without a body: the configured work, as the `maintain` command does it: idle active "
+                    "services auto-completed (`[lifecycle]`), completed services past `[retention]` removed, "
+                    "values of deleted extension schemas removed. With 8.5's body: the services started "
+                    "before `limit` that `operation` selects are removed. At most `max` in one call, in "
+                    "transactions of at most 1000 services; answers what was done and what is still due. "
+                    "Works in maintenance mode.",
+        body="PurgeBody", body_required=False, query=("dry_run", "max"),
+        answers=(Answer(200, "Counts done and still due, per kind of work.", "PurgeOutcome"),),
+        errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER"), 409: ("MAINTENANCE_RUNNING",)},
     ),
     # --- documentation -------------------------------------------------------------------
     "docs.openapi": Operation(

@@ -33,6 +33,17 @@ def next_number(service, column):
     return number
 
 
+def record_activity(service_id, *, at_ms=None):
+    """Set the service's last activity to now (or at_ms); also takes its row lock on MySQL."""
+    execute(_set_last_activity, (now_ms() if at_ms is None else at_ms, service_id))
+
+
+def _set_last_activity(P):
+    return (Service
+            .update({Service.last_activity_ms: P})
+            .where(Service.id == P))
+
+
 def _set_number(P, column_name):
     return (Service
             .update({getattr(Service, column_name): P})
