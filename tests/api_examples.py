@@ -23,12 +23,15 @@ from tests.vendor import EXTENSION_SCHEMAS, START_EXAMPLE_WITH_TRAILING_COMMAS, 
 
 API_MD = Path(__file__).resolve().parent.parent / "docs" / "API.md"
 SHOWN_HEADERS = ("Location", "Allow", "Retry-After")
-# The configuration the examples run under: the defaults, plus two business attributes.
+# The configuration the examples run under: the defaults, plus business attributes, a
+# retention and idle auto-complete.
 CONFIG = {
     "business-attributes": {"Service.type": "ServiceType", "State.type": "StateType", "*.disposition": "Outcome"},
     "attribute:ServiceType": {"Sales": "100, Sales call", "Support": "200, Support call"},
     "attribute:StateType": {"Greeting": "1, Greeting", "Identify": "2, Identification"},
     "attribute:Outcome": {"Resolved": "10, Resolved", "Escalated": "11, Escalated"},
+    "retention": {"completed_days": "90"},
+    "lifecycle": {"auto_complete_after_s": "1800", "auto_complete_disposition": "Escalated"},
 }
 CHECKPOINTS = {"name": "checkpoints", "type": "multi-valued", "unique": ["code"],
                "attributes": [{"name": "code", "type": "string", "length": "8", "mandatory": "true"},
@@ -171,7 +174,20 @@ def scenario():
         Step("set_mode", "POST", "/server/mode", {"mode": "maintenance"}),
         Step("set_mode-refused", "POST", "/services/start", {"customer_id": "c-1", "service_type": 100}),
         Step(None, "POST", "/server/mode", {"mode": "production"}),
-        Step("wrong_method", "DELETE", "/services/{service_id}"),
+        Step("wrong_method", "PATCH", "/services/{service_id}"),
+        # Data lifecycle
+        Step(None, "POST", "/services/start", {"customer_id": "c-2002", "contact_key": "+33600000001",
+                                               "service_type": "Sales"}, save={"doomed_id": "service_id"}),
+        Step("delete_service", "DELETE", "/services/{doomed_id}"),
+        Step("delete_service-again", "DELETE", "/services/{doomed_id}"),
+        Step(None, "POST", "/services/start", {"customer_id": "c-2002", "service_type": "Support"}),
+        Step(None, "POST", "/services/start", {"contact_key": "+33600000002", "service_type": "Support"}),
+        Step("erase_customer", "DELETE", "/customers/c-2002?contact_keys=%2B33600000002,%2B33600000003"),
+        Step("purge-dry-run", "POST", "/maintenance/purge?dry_run=true"),
+        Step("purge-operation", "POST", "/maintenance/purge?max=1000",
+             {"limit": "2010-01-01T00:00:00Z", "operation": "purge.service.completed"}),
+        Step("purge-invalid", "POST", "/maintenance/purge",
+             {"limit": "2010-01-01T00:00:00Z", "operation": "purge.everything"}),
         # Last, as it removes what the reads above show.
         Step("delete_extension", "DELETE", "/metadata/services/extensions/coupon"),
         # This document and its page
