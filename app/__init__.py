@@ -6,10 +6,11 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.config import Settings
-from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
+from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
+                    UNAVAILABLE_ERRORS)
 from app.errors import register_error_handlers, DatabaseUnavailable
-from app.ids import LAYOUTS, LeasedIdSource
-from app.retry import RetryCounter, run_with_retries
+from app.ids import LAYOUTS, IdUnavailable, LeasedIdSource
+from app.retry import RetryCounter, retry_reason, run_with_retries
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
 from app.services.presenters import Presenter
@@ -18,7 +19,6 @@ from app.stats import RequestStats
 from models import WorkerLease
 from schemas.events import EventSchemas
 
-__version__ = "0.1.0"
 logger = logging.getLogger(__name__)
 
 
@@ -83,12 +83,20 @@ def create_app(settings):
     )
     app.extensions["context_services"] = runtime
 
-    register_error_handlers(app)
+    register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS, discard_connection=_discard_broken_connection,
+                            id_errors=(IdUnavailable,))
     _register_request_hooks(app, runtime)
 
     from app.api import register_blueprints
     register_blueprints(app, settings["api"]["base_path"])
     return app
+
+
+def _discard_broken_connection(error):
+    # A deadlock or lock wait leaves a healthy connection; dropping it would only cost a
+    # reconnect (and, behind a balancer, move this worker to another node).
+    if retry_reason(error) is None:
+        discard_connection()
 
 
 def _tables_exist(db):

@@ -4,7 +4,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
+
+from playhouse import db_url
 
 
 class ConfigError(Exception):
@@ -67,22 +69,35 @@ def _choice(*choices):
     return parse
 
 
-def _database_url(text):
-    """Check the shape here, so that a wrong URL is reported with the file that holds it."""
-    value = text.strip()
-    parsed = urlparse(value)
-    if parsed.scheme == "sqlite":
-        if not parsed.path.lstrip("/") or parsed.netloc:
-            raise ValueError("expected sqlite:///relative/path or sqlite:////absolute/path")
-    elif parsed.scheme in ("mysql", "mariadb"):
-        try:
-            parsed.port
-        except ValueError:
-            raise ValueError("the port is not a number") from None
-        if not parsed.hostname or not parsed.path.lstrip("/"):
-            raise ValueError("expected mysql://user:password@host:port/database")
-    else:
+def database_url_parts(url):
+    """(scheme, connect keywords) of a [database] url, parsed by playhouse.db_url.
+
+    The scheme is "sqlite" or "mysql" ("mariadb" is read as mysql); the keywords hold
+    `database` (the file or the schema; unquoted) and for MySQL host, port, user and
+    `passwd` when given. Raises ValueError for a URL
+    this server cannot use; it is called both when the file is read (so that the error
+    names the file) and when the database is opened.
+    """
+    parsed = urlparse(url)
+    scheme = "mysql" if parsed.scheme == "mariadb" else parsed.scheme
+    if scheme not in ("sqlite", "mysql"):
         raise ValueError("the scheme must be sqlite or mysql")
+    try:
+        parts = db_url.parseresult_to_dict(parsed._replace(scheme=scheme), unquote_password=True,
+                                           unquote_user=True)
+    except ValueError:
+        raise ValueError("the port is not a number") from None
+    parts["database"] = unquote(parts["database"])
+    if scheme == "sqlite" and (parsed.netloc or parts["database"] in ("", ":memory:")):
+        raise ValueError("expected sqlite:///relative/path or sqlite:////absolute/path")
+    if scheme == "mysql" and not (parts.get("host") and parts["database"]):
+        raise ValueError("expected mysql://user:password@host:port/database")
+    return scheme, parts
+
+
+def _database_url(text):
+    value = text.strip()
+    database_url_parts(value)
     return value
 
 

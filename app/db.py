@@ -1,12 +1,12 @@
 """The database connection lifecycle: one live connection per worker process."""
 import logging
 import os
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import quote
 
 import peewee as pw
 from playhouse.shortcuts import ReconnectMixin
 
-from app.config import ConfigError, redact
+from app.config import ConfigError, database_url_parts, redact
 from models import create_all_tables, database
 
 logger = logging.getLogger(__name__)
@@ -67,11 +67,12 @@ def _file_identity(path):
 
 def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_timeout_s=5):
     """Build the peewee database for a [database] url; nothing connects yet."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
-        if not path:
-            raise ConfigError(f"[database] url = {url!r}: sqlite:///path names no file")
+    try:
+        scheme, parts = database_url_parts(url)
+    except ValueError as error:
+        raise ConfigError(f"[database] url = {redact(url)!r}: {error}") from None
+    if scheme == "sqlite":
+        path = parts["database"]
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         except OSError as error:
@@ -84,15 +85,12 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
             "foreign_keys": 1,
             "cache_size": -16000,
         })
-    if parsed.scheme in ("mysql", "mariadb"):
-        name = parsed.path.lstrip("/")
-        if not name or not parsed.hostname:
-            raise ConfigError(f"[database] url: mysql://user:password@host:port/database needs host and database")
+    if scheme == "mysql":
         from pymysql.constants import CLIENT   # only needed, and only installed, for MySQL
         return ReconnectingMySQLDatabase(
-            unquote(name),
-            host=parsed.hostname, port=parsed.port or 3306,
-            user=unquote(parsed.username or "root"), password=unquote(parsed.password or ""),
+            parts["database"],
+            host=parts["host"], port=parts.get("port", 3306),
+            user=parts.get("user", "root"), password=parts.get("passwd", ""),
             charset="utf8mb4",
             connect_timeout=connect_timeout_s, read_timeout=max(connect_timeout_s, 30),
             write_timeout=max(connect_timeout_s, 30),
@@ -104,7 +102,6 @@ def open_database(url, *, synchronous="normal", busy_timeout_ms=10000, connect_t
             # "did this update find its row?" must not depend on the values written.
             client_flag=CLIENT.FOUND_ROWS,
         )
-    raise ConfigError(f"[database] url = {redact(url)!r}: scheme must be sqlite or mysql")
 
 
 def database_kind(db):

@@ -1,12 +1,12 @@
-"""The APIError tree and the one place that turns any failure into the SPEC §2 JSON error."""
+"""The APIError tree and the one place that turns any failure into the SPEC §2 JSON error.
+
+It imports no database or ID code: the factory tells register_error_handlers which of their
+exceptions mean "unavailable" and what to do about them.
+"""
 import logging
 
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
-
-from app.db import UNAVAILABLE_ERRORS, discard_connection
-from app.ids import IdUnavailable
-from app.retry import retry_reason
 
 logger = logging.getLogger(__name__)
 
@@ -114,13 +114,12 @@ def _http_error(error):
                           message, headers=headers)
 
 
-def _database_unavailable(error):
-    logger.warning("database unavailable: %s", error)
-    if retry_reason(error) is None:
-        # A deadlock or lock wait leaves a healthy connection; dropping it would only
-        # cost a reconnect (and, behind a balancer, move this worker to another node).
-        discard_connection()
-    return _api_error(DatabaseUnavailable())
+def _database_unavailable(discard_connection):
+    def answer(error):
+        logger.warning("database unavailable: %s", error)
+        discard_connection(error)
+        return _api_error(DatabaseUnavailable())
+    return answer
 
 
 def _id_unavailable(error):
@@ -134,11 +133,17 @@ def _internal_error(error):
     return error_response(500, "INTERNAL_ERROR", "internal server error; it has been logged")
 
 
-def register_error_handlers(app):
-    """Register on the app, not a blueprint: routing 404/405 never reach a blueprint's handler."""
+def register_error_handlers(app, *, database_errors=(), discard_connection=lambda error: None, id_errors=()):
+    """Register on the app, not a blueprint: routing 404/405 never reach a blueprint's handler.
+
+    database_errors are answered 503 DATABASE_UNAVAILABLE after discard_connection(error), which
+    drops the connection when the error says it is broken; id_errors
+    (carrying error_code and message) 503 with their own code.
+    """
     app.register_error_handler(APIError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(IdUnavailable, _id_unavailable)
-    for error_class in UNAVAILABLE_ERRORS:
-        app.register_error_handler(error_class, _database_unavailable)
+    for error_class in id_errors:
+        app.register_error_handler(error_class, _id_unavailable)
+    for error_class in database_errors:
+        app.register_error_handler(error_class, _database_unavailable(discard_connection))
     app.register_error_handler(Exception, _internal_error)

@@ -82,6 +82,13 @@ class ClockMovedBackwards(IdUnavailable):
                          f"the system clock stepped back by {by_ms} ms; IDs are refused until it catches up")
 
 
+class ClockOutOfRange(IdUnavailable):
+    def __init__(self, now_ms):
+        super().__init__("CLOCK_OUT_OF_RANGE",
+                         f"the system clock reads {now_ms} ms since 1970, a time the ID layout cannot hold; "
+                         "IDs are refused until it is set right")
+
+
 class SnowflakeGenerator:
     """Issues unique, increasing IDs for one worker ID.
 
@@ -122,6 +129,8 @@ class SnowflakeGenerator:
             return self.layout.compose(now, self.worker_id, self._sequence)
 
     def _wait_clock_not_behind(self, now):
+        if not 0 <= now - EPOCH_MS < (1 << self.layout.timestamp_bits):
+            raise ClockOutOfRange(now)
         behind = self._last_ms - now
         if behind <= 0:
             return now

@@ -1,16 +1,14 @@
 """Registered extension schemas and the values stored under them.
 
-A value belongs to an owner: a service (owner_no 0), or one of its states or tasks
-(owner_no = state_id or task_id; the schema's kind tells which). Each unique constraint of
-a multi-valued extension gives every record one ExtensionUniqueKey row, and the unique
-index on those rows is what stops two writers from storing the same key twice.
+A value belongs to an owner, filed under (service_id, owner_no): a service at owner_no 0,
+its state n at +n, its task n at -n (app/services/owners.py declares these kinds). Each
+unique constraint of a multi-valued extension gives every record one ExtensionUniqueKey
+row, and the unique index on those rows is what stops two writers from storing the same
+key twice.
 """
 import peewee as pw
 
 from models.base import BaseModel, LongTextField
-
-KINDS = ("services", "states", "tasks")
-
 
 class ExtensionSchema(BaseModel):
     kind = pw.CharField(max_length=8)

@@ -3,8 +3,8 @@
 Building a statement through peewee's query objects costs more than executing it on
 SQLite, and every request runs a few. The text depends only on the query's shape (table,
 columns, row or parameter count) and the database's quoting, so it is compiled once per
-shape and executed with new parameters. Queries are still written with peewee; `P` stands
-for a parameter.
+shape and executed with new parameters. Queries are still written with peewee: a builder
+takes `P`, the database's parameter mark, and uses it wherever a value goes.
 """
 from collections import namedtuple
 from functools import lru_cache
@@ -12,13 +12,6 @@ from functools import lru_cache
 import peewee as pw
 
 from models.base import database
-
-
-class _Param:
-    """Placeholder in a query built for compiling; becomes the database's parameter mark."""
-
-
-P = _Param()
 
 
 @lru_cache(maxsize=512)

@@ -79,6 +79,9 @@ ERROR_CODES = {
                           "process), so it cannot issue a service_id."),
     "CLOCK_MOVED_BACKWARDS": (503, "The system clock stepped back by more than `[ids] max_clock_skew_ms`; "
                                    "service IDs are refused until it catches up."),
+    "CLOCK_OUT_OF_RANGE": (503, "The system clock reads a time before the ID epoch (2026-01-01) or past the "
+                                "last millisecond the ID layout holds; service IDs are refused until it is "
+                                "set right."),
     # Mapped from Werkzeug's own HTTP errors (app/errors.py HTTP_ERROR_CODES); rare in practice.
     "REQUEST_TIMEOUT": (408, "The HTTP layer gave up waiting for the request."),
     "LENGTH_REQUIRED": (411, "The HTTP layer needed a Content-Length."),

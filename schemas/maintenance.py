@@ -1,15 +1,11 @@
-"""Data lifecycle (SPEC §13): the purge body and parameters, the erasure parameters, their answers."""
+"""Data lifecycle (SPEC §13): 8.5's purge body, and what purge and erasure answer."""
 import marshmallow as ma
 
-from schemas.fields import FlexibleBoolean, FlexibleInteger
 from schemas.resources import Resource, StrictInteger, UtcTimestamp
 from schemas.timestamps import Timestamp
 
 OPERATIONS = ("purge.service.all", "purge.service.started", "purge.service.started.anonymous",
               "purge.service.completed", "purge.service.completed.anonymous")
-DEFAULT_MAX = 10_000
-MAX_MAX = 100_000
-MAX_CONTACT_KEYS = 100
 
 
 class PurgeBody(ma.Schema):
@@ -22,40 +18,6 @@ class PurgeBody(ma.Schema):
     operation = ma.fields.String(required=True, validate=ma.validate.OneOf(OPERATIONS), metadata={
         "description": "all: every service; started: not completed; completed: completed; "
                        ".anonymous: only those without a customer."})
-
-
-class PurgeQuery(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    dry_run = FlexibleBoolean(load_default=False)
-    max = FlexibleInteger(minimum=1, maximum=MAX_MAX, load_default=DEFAULT_MAX)
-
-
-class CommaSeparated(ma.fields.Field):
-    """a,b,c -> ["a", "b", "c"] (blanks dropped, duplicates once), each item and the count bounded."""
-    default_error_messages = {"too_many": "At most {count} items.", "too_long": "{item!r} is longer than {length}."}
-
-    def __init__(self, *, max_items, max_length, **kwargs):
-        super().__init__(**kwargs)
-        self.max_items = max_items
-        self.max_length = max_length
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = list(dict.fromkeys(item.strip() for item in str(value).split(",") if item.strip()))
-        if len(items) > self.max_items:
-            raise self.make_error("too_many", count=self.max_items)
-        for item in items:
-            if len(item) > self.max_length:
-                raise self.make_error("too_long", item=item[:80], length=self.max_length)
-        return items
-
-
-class ErasureQuery(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    contact_keys = CommaSeparated(max_items=MAX_CONTACT_KEYS, max_length=64, load_default=list)
 
 
 class JobCounts(Resource):

@@ -172,3 +172,18 @@ def test_a_deleted_schema_is_refused_on_start(client):
     assert response.status_code == 400
     assert response.get_json()["error"]["error_code"] == "UNKNOWN_EXTENSION"
     assert "coupon" in response.get_json()["error"]["fields"]
+
+
+def test_deleted_schemas_leave_no_built_schema_behind(app):
+    """The registry keeps the value schemas it built across reloads; a deleted schema's must go."""
+    client = app.test_client()
+    registry = app.extensions["context_services"].registry
+    create(client, "services", simple("Kept"))
+    for round_no in range(20):
+        assert create(client, "services", simple(f"Churn{round_no}")).status_code == 201
+        started = client.post("/services/start", json={"contact_key": "k", "service_type": 1,
+                                                       f"Churn{round_no}": {"a": "x"}, "Kept": {"a": "y"}})
+        assert started.status_code == 201
+        assert client.delete(f"/metadata/services/extensions/Churn{round_no}").status_code == 204
+    assert client.get("/metadata/services/extensions").status_code == 200     # the last reload
+    assert registry.built_schema_count() == 1

@@ -158,3 +158,14 @@ def test_threads_sharing_a_generator_get_distinct_ids():
     assert len(set(issued)) == len(issued) == 4000
     for out in results:
         assert out == sorted(out)
+
+
+@pytest.mark.parametrize("layout", [DEFAULT, WIDE], ids=["default", "wide"])
+@pytest.mark.parametrize("offset_ms", [-1, -86_400_000])
+def test_a_clock_before_the_id_epoch_is_refused(layout, offset_ms):
+    clock = ScriptedClock(EPOCH_MS + offset_ms)
+    with pytest.raises(IdUnavailable) as refused:
+        generator(clock, layout=layout).next_id()
+    assert refused.value.error_code == "CLOCK_OUT_OF_RANGE"
+    clock.advance(-offset_ms)
+    assert layout.decompose(generator(clock, layout=layout).next_id())[0] == EPOCH_MS

@@ -295,3 +295,24 @@ def test_free_mode_stores_any_top_level_key(make_app):
     assert (read["notes"], read["flag"], read["coupon"]) == (["a", 1, None], True, {"coupon_name": "x"})
     # registered schemas are still enforced in free mode
     assert error_of(start(client, {**body, "coupon": {"wrong": 1}}))["fields"].keys() == {"coupon"}
+
+
+def test_a_start_at_the_epoch_keeps_that_time(client):
+    """1970-01-01T00:00:00Z is 0 ms: a time like any other, not the absence of one."""
+    location = start(client, {"contact_key": "k", "service_type": 1,
+                              "timestamp": "1970-01-01T00:00:00Z"}).headers["Location"]
+    assert client.get(location).get_json()["started"]["timestamp"] == "1970-01-01T00:00:00.000Z"
+
+
+def test_a_clock_before_the_id_epoch_gives_503_and_stores_nothing(app):
+    from app.ids import EPOCH_MS, LeasedIdSource
+    from models import WorkerLease
+    from tests.support import ScriptedClock
+    runtime = app.extensions["context_services"]
+    runtime.ids.release()
+    runtime.ids = LeasedIdSource(WorkerLease, runtime.ids.layout, clock=ScriptedClock(EPOCH_MS - 60_000))
+    response = start(app.test_client(), {"contact_key": "k", "service_type": 1})
+    error = error_of(response, 503)
+    assert error["error_code"] == "CLOCK_OUT_OF_RANGE" and response.headers["Retry-After"]
+    assert stored_counts()[0] == 0
+    runtime.ids.release()

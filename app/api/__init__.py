@@ -1,13 +1,30 @@
 """The blueprints, one module per resource family, mounted under [api] base_path."""
+import importlib.metadata
+from functools import lru_cache
+
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, jsonify, url_for
 from werkzeug.routing import BaseConverter
 
-from app.errors import BadRequest, NotFound, Unavailable, ValidationFailed
+from app.errors import NotFound, Unavailable, ValidationFailed
+
+
+@lru_cache(maxsize=1)
+def server_version():
+    """The installed distribution's version: setup.cfg is the one place it is written."""
+    return importlib.metadata.version("context-services")
 
 
 def runtime():
     return current_app.extensions["context_services"]
+
+
+def created(body, endpoint, **values):
+    """The 201 answer of a start: the new resource's ID in the body, its URL in Location."""
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for(endpoint, **values)
+    return response
 
 
 def summarise(messages):
@@ -53,24 +70,6 @@ def load_event(schema, kind, body):
     if fields:
         raise ValidationFailed(summarise(fields), fields=fields)
     return event, extensions
-
-
-_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
-
-
-def flag(args, name):
-    """A true/false query parameter (default false); anything else is a 400."""
-    value = args.get(name, "false").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest(f"query parameter {name} must be true or false", error_code="INVALID_PARAMETER",
-                     fields={name: ["Must be true or false."]})
-
-
-def name_list(args, name):
-    return [item.strip() for item in args.get(name, "").split(",") if item.strip()]
 
 
 class PositiveIdConverter(BaseConverter):

@@ -4,8 +4,7 @@ import json
 
 from flask import Blueprint, Response, current_app, send_from_directory, url_for
 
-from app import __version__
-from app.api import refuse_in_maintenance, runtime
+from app.api import refuse_in_maintenance, runtime, server_version
 from app.openapi import build_spec
 
 blueprint = Blueprint("docs", __name__)
@@ -44,7 +43,7 @@ def spec_json():
         blueprints_refusing = {name for name, hooks in current_app.before_request_funcs.items()
                                if refuse_in_maintenance in hooks}
         document = build_spec(
-            current_app.url_map, runtime(), version=__version__,
+            current_app.url_map, current_app.view_functions, runtime(), version=server_version(),
             refused_in_maintenance=lambda endpoint: endpoint.partition(".")[0] in blueprints_refusing)
         cached = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
         current_app.extensions["openapi_json"] = cached

@@ -5,6 +5,8 @@ from app.api import number_in_range, refuse_in_maintenance, runtime
 from app.api.body import json_body, json_value
 from app.api.services import service_id_in_range
 from app.services import owners
+from app.services.children import STATES, TASKS
+from app.services.services import SERVICES
 
 blueprint = Blueprint("extension_values", __name__)
 blueprint.before_request(refuse_in_maintenance)
@@ -13,13 +15,14 @@ blueprint.before_request(refuse_in_maintenance)
 SERVICE = "/services/<id:service_id>"
 OWNED = f"{SERVICE}/<any(states, tasks):kind>/<id:number>"
 SERVICE_DEFAULTS = {"kind": "services", "number": None}
+OWNER_KINDS = {kind.name: kind for kind in (SERVICES, STATES.owners, TASKS.owners)}
 
 
 def _owner_and_extension(service_id, kind, number, name):
     service_id_in_range(service_id)
     if kind != "services":
         number_in_range(kind, number)
-    return owners.Owner(service_id, kind, number), runtime().registry.value_extension(kind, name)
+    return owners.Owner(OWNER_KINDS[kind], service_id, number), runtime().registry.value_extension(kind, name)
 
 
 @blueprint.put(f"{SERVICE}/extensions/<name>", defaults=SERVICE_DEFAULTS)

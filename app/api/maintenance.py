@@ -2,28 +2,24 @@
 
 Not refused in maintenance mode: clearing data out is what that mode is for.
 """
-import marshmallow as ma
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from app.api import load, runtime, summarise
+from app.api import load, params, runtime
 from app.api.body import json_body
-from app.errors import BadRequest, Conflict
+from app.errors import Conflict
 from app.services import maintenance
 from app.services.run_lock import RunLock, RunLockBusy
 from models import now_ms
-from schemas.maintenance import PurgeBody, PurgeQuery
+from schemas.maintenance import PurgeBody
 from schemas.timestamps import format_ms
 
 blueprint = Blueprint("maintenance", __name__)
-_query_schema, _body_schema = PurgeQuery(), PurgeBody()
+_body_schema = PurgeBody()
 
 
 @blueprint.post("/maintenance/purge")
-def purge():
-    try:
-        query = _query_schema.load(request.args.to_dict())
-    except ma.ValidationError as error:
-        raise BadRequest(summarise(error.messages), error_code="INVALID_PARAMETER", fields=error.messages) from None
+@params.takes(params.Purge)
+def purge(query):
     body = json_body(required=False)
     answer = {"dry_run": query["dry_run"]}
     if body:

@@ -1,7 +1,7 @@
 """Extension schemas and business attributes: the /metadata routes (SPEC §6, §7)."""
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify
 
-from app.api import runtime
+from app.api import created, params, runtime
 from app.api.body import json_body
 from app.errors import NotFound
 
@@ -12,10 +12,7 @@ KIND_PATH = "<any(services, states, tasks):kind>"
 @blueprint.post(f"/metadata/{KIND_PATH}/extensions")
 def create_extension(kind):
     extension = runtime().registry.register(kind, json_body())
-    response = jsonify({"name": extension.name})
-    response.status_code = 201
-    response.headers["Location"] = url_for(".read_extension", kind=kind, name=extension.name)
-    return response
+    return created({"name": extension.name}, ".read_extension", kind=kind, name=extension.name)
 
 
 @blueprint.get(f"/metadata/{KIND_PATH}/extensions")
@@ -35,9 +32,10 @@ def delete_extension(kind, name):
 
 
 @blueprint.get("/metadata/business-attributes")
-def list_business_attributes():
+@params.takes(params.AttributeQuery)
+def list_business_attributes(query):
     attributes = runtime().business_attributes
-    field_key = request.args.get("cv-attribute")
+    field_key = query.get("field_key")
     if field_key is None:
         return jsonify(attributes.describe())
     try:

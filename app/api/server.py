@@ -4,8 +4,8 @@ import resource
 
 from flask import Blueprint, jsonify
 
-from app import __version__, db as db_lifecycle
-from app.api import load, runtime
+from app import db as db_lifecycle
+from app.api import load, runtime, server_version
 from app.api.body import json_body
 from app.errors import DatabaseUnavailable
 from schemas.server import ServerModeSchema
@@ -26,22 +26,22 @@ def healthz():
 @blueprint.get("/server/status")
 def status():
     """Figures of the worker process that answers; the counts exclude this request itself."""
-    state = runtime()
+    app_runtime = runtime()
     answers = db_lifecycle.ping()
-    now, counts = state.stats.snapshot()
+    now, counts = app_runtime.stats.snapshot()
     body = {
-        "version": __version__,
-        "mode": state.mode.current() if answers else "unknown",
-        "started": _timestamp(state.stats.started),
+        "version": server_version(),
+        "mode": app_runtime.mode.current() if answers else "unknown",
+        "started": _timestamp(app_runtime.stats.started),
         "system_time": _timestamp(now),
         "last_request": _timestamp(counts["last_request"]) if counts["last_request"] else None,
         "request_today": counts["request_today"],
         "client_errors_today": counts["client_errors_today"],
         "server_errors_today": counts["server_errors_today"],
         "memory": _memory(),
-        "database": {"kind": state.database_kind, "answers": answers},
-        "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id,
-                   "transaction_retries": state.retries.snapshot()},
+        "database": {"kind": app_runtime.database_kind, "answers": answers},
+        "worker": {"pid": os.getpid(), "worker_id": app_runtime.ids.worker_id,
+                   "transaction_retries": app_runtime.retries.snapshot()},
     }
     return jsonify({key: value for key, value in body.items() if value is not None})
 

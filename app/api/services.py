@@ -1,16 +1,14 @@
 """Services: start, read, complete, associate and the lists (SPEC §3.1–§3.5)."""
-import marshmallow as ma
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify
 
-from app.api import flag, load_event, name_list, refuse_in_maintenance, runtime, summarise
+from app.api import created, load_event, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
-from schemas.queries import ListWindowSchema
+from app.services.presenters import present_services
 
 blueprint = Blueprint("services", __name__)
 blueprint.before_request(refuse_in_maintenance)
-_window_schema = ListWindowSchema()
 STATUS_PATH = "<any(active, completed):status>"
 
 
@@ -21,88 +19,74 @@ def service_id_in_range(service_id):
     return service_id
 
 
-def nesting_from(args, *, kind="services"):
-    """What a read nests. States nest only tasks: the state flags are read for services alone,
-    so that a state route neither refuses nor pretends to honour them."""
-    state = runtime()
-    for_services = kind == "services"
-    return services.Nesting(
-        active_states=for_services and flag(args, "active_states"),
-        completed_states=for_services and flag(args, "completed_states"),
-        active_tasks=flag(args, "active_tasks"), completed_tasks=flag(args, "completed_tasks"),
-        extensions=state.registry.resolve_names(kind, name_list(args, "extensions")),
-    )
-
-
 @blueprint.post("/services/start")
 def start_service():
-    state = runtime()
-    event, extensions = load_event(state.events.service_start, "services", json_body())
+    app_runtime = runtime()
+    event, extensions = load_event(app_runtime.events.service_start, "services", json_body())
     if "customer_id" not in event and "contact_key" not in event:
         raise BadRequest("customer_id or contact_key is required", error_code="MISSING_CONTACT",
                          fields={"customer_id": ["customer_id or contact_key is required."]})
-    service_id = services.start_service(state.ids, event, extensions)
-    response = jsonify({"service_id": state.ids.layout.export(service_id)})
-    response.status_code = 201
-    response.headers["Location"] = url_for(".read_service", service_id=service_id)
-    return response
+    service_id = services.start_service(app_runtime.ids, event, extensions)
+    return created({"service_id": app_runtime.ids.layout.export(service_id)}, ".read_service", service_id=service_id)
 
 
 @blueprint.get("/services/<id:service_id>")
-def read_service(service_id):
-    state = runtime()
-    nesting = nesting_from(request.args)
+@params.takes(params.ServiceRead)
+def read_service(service_id, query):
+    app_runtime = runtime()
+    nesting = params.nesting("services", query)
     row = services.get_service(service_id_in_range(service_id))
-    return jsonify(services.present_services([row], state.presenter, nesting)[0])
+    return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
 @blueprint.post("/services/<id:service_id>/end")
-def complete_service(service_id):
-    state = runtime()
+@params.takes(params.ServiceRead)
+def complete_service(service_id, query):
+    app_runtime = runtime()
     service_id_in_range(service_id)
-    nesting = nesting_from(request.args)
-    event, extensions = load_event(state.events.service_end, "services", json_body(required=False) or {})
+    nesting = params.nesting("services", query)
+    event, extensions = load_event(app_runtime.events.service_end, "services", json_body(required=False) or {})
     row = services.complete_service(service_id, event, extensions)
-    return jsonify(services.present_services([row], state.presenter, nesting)[0])
+    return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
 @blueprint.post("/customers/<customer_id>/services/<id:service_id>")
-def associate_service(customer_id, service_id):
-    state = runtime()
+@params.takes(params.ServiceRead)
+def associate_service(customer_id, service_id, query):
+    app_runtime = runtime()
     service_id_in_range(service_id)
     customer_id = path_text("customer_id", customer_id, 16)
-    nesting = nesting_from(request.args)
-    event, extensions = load_event(state.events.service_update, "services", json_body(required=False) or {})
+    nesting = params.nesting("services", query)
+    event, extensions = load_event(app_runtime.events.service_update, "services", json_body(required=False) or {})
     row = services.associate_service(service_id, customer_id, event, extensions)
-    return jsonify(services.present_services([row], state.presenter, nesting)[0])
+    return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
 
 
 @blueprint.get("/customers/<customer_id>/services", defaults={"status": "all"})
 @blueprint.get(f"/customers/<customer_id>/services/{STATUS_PATH}")
-def list_customer_services(customer_id, status):
-    return _service_list(status, customer_id=path_text("customer_id", customer_id, 16))
+@params.takes(params.ServiceList)
+def list_customer_services(customer_id, status, query):
+    return _service_list(status, query, customer_id=path_text("customer_id", customer_id, 16))
 
 
 @blueprint.get("/services/anonymous/<contact_key>", defaults={"status": "all"})
 @blueprint.get(f"/services/anonymous/<contact_key>/{STATUS_PATH}")
-def list_anonymous_services(contact_key, status):
-    return _service_list(status, contact_key=path_text("contact_key", contact_key, 64))
+@params.takes(params.ServiceList)
+def list_anonymous_services(contact_key, status, query):
+    return _service_list(status, query, contact_key=path_text("contact_key", contact_key, 64))
 
 
-def _service_list(status, **owner):
-    state = runtime()
-    nesting = nesting_from(request.args)
-    try:
-        window = _window_schema.load(request.args.to_dict())
-    except ma.ValidationError as error:
-        raise BadRequest(summarise(error.messages), error_code="INVALID_PARAMETER", fields=error.messages) from None
-    max_list = state.settings["api"]["max_list"]
+def _service_list(status, query, **owner):
+    app_runtime = runtime()
+    nesting = params.nesting("services", query)
+    window = {name: query[name] for name in ("started_from", "started_to", "limit", "offset") if name in query}
+    max_list = app_runtime.settings["api"]["max_list"]
     window.setdefault("limit", max_list)
     if window["limit"] > max_list:
         raise BadRequest(f"limit must be at most {max_list}", error_code="INVALID_PARAMETER",
                          fields={"limit": [f"Must be between 0 and {max_list}."]})
     rows = services.list_services(status=status, **owner, **window)
-    return jsonify(services.present_services(rows, state.presenter, nesting))
+    return jsonify(present_services(rows, app_runtime.presenter, nesting))
 
 
 def path_text(name, value, max_length):

@@ -10,15 +10,17 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app.openapi.components import (component_name, custom_field_function, extension_value_schema,
-                                    finish_components, schemas_of)
-from app.openapi.operations import HEADERS, PARAMETERS, QUERY_HELP, TAGS, describe_api
+                                    finish_components, query_parameter_function, schemas_of)
+from app.openapi.operations import HEADERS, TAGS, describe_api
 from app.openapi.paths import paths_of
-from schemas.maintenance import ErasureQuery, PurgeQuery
-from schemas.queries import ListWindowSchema
 
 
-def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpoint: False):
-    """The document as a dict. Raises nothing for undocumented rules: they are simply absent."""
+def build_spec(url_map, view_functions, runtime, *, version, refused_in_maintenance=lambda endpoint: False):
+    """The document as a dict. Raises nothing for undocumented rules: they are simply absent.
+
+    Query parameters are generated from the schema each view loads its query string with
+    (`query_schema`, set by app.api.params.takes).
+    """
     settings = runtime.settings
     plugin = MarshmallowPlugin(schema_name_resolver=component_name)
     spec = APISpec(
@@ -27,25 +29,12 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
                                                                    "identifier": "Apache-2.0"}},
     )
     plugin.converter.add_attribute_function(custom_field_function(runtime))
+    plugin.converter.add_parameter_attribute_function(query_parameter_function)
 
-    for schema in schemas_of(runtime.events):
-        # A schema nested in one registered before is there already, under the same name.
-        if component_name(schema) not in spec.components.schemas:
-            spec.components.schema(component_name(schema), schema=schema)
-    free = settings["extensions"]["mode"] == "free"
-    spec.components.schema("ExtensionValue", extension_value_schema(free))
-    spec.components.schema("ExtensionRecord", {
-        "type": "object", "description": "One record of an extension value: its attributes by name."})
-    for name, parameter in PARAMETERS.items():
-        spec.components.parameter(name, parameter["in"], {k: v for k, v in parameter.items() if k != "in"})
-    # The list window's parameters are loaded by a schema: generated from it, as bodies are.
-    for query_schema in (ListWindowSchema, PurgeQuery, ErasureQuery):
-        for parameter in plugin.converter.schema2parameters(query_schema, location="query"):
-            name = parameter["name"]
-            spec.components.parameter(name, "query", {**parameter, "description": QUERY_HELP[name]})
-    for name, header in HEADERS.items():
-        spec.components.header(name, header)
-    paths = paths_of(url_map, refused_in_maintenance)
+    query_schemas = {endpoint: view.query_schema for endpoint, view in view_functions.items()
+                     if hasattr(view, "query_schema")}
+    _add_components(spec, plugin, runtime, query_schemas.values())
+    paths = paths_of(url_map, refused_in_maintenance, query_schemas)
     used = {tag for _, operations in paths for operation in operations.values() for tag in operation["tags"]}
     for tag in TAGS:
         if tag["name"] in used:
@@ -56,3 +45,22 @@ def build_spec(url_map, runtime, *, version, refused_in_maintenance=lambda endpo
     document = spec.to_dict()
     finish_components(document["components"]["schemas"], plugin.converter.refs, runtime)
     return document
+
+
+def _add_components(spec, plugin, runtime, query_schemas):
+    """Bodies and answers, the extension-value stand-ins, query parameters (by name) and headers."""
+    for schema in schemas_of(runtime.events):
+        # A schema nested in one registered before is there already, under the same name.
+        if component_name(schema) not in spec.components.schemas:
+            spec.components.schema(component_name(schema), schema=schema)
+    free = runtime.settings["extensions"]["mode"] == "free"
+    spec.components.schema("ExtensionValue", extension_value_schema(free))
+    spec.components.schema("ExtensionRecord", {
+        "type": "object", "description": "One record of an extension value: its attributes by name."})
+    for schema in dict.fromkeys(query_schemas):
+        # One field object per parameter name (app/api/params.py): the first schema's is every schema's.
+        for parameter in plugin.converter.schema2parameters(schema, location="query"):
+            if parameter["name"] not in spec.components.parameters:
+                spec.components.parameter(parameter["name"], "query", parameter)
+    for name, header in HEADERS.items():
+        spec.components.header(name, header)

@@ -2,6 +2,7 @@
 import marshmallow as ma
 from apispec.ext.marshmallow import resolver as default_resolver
 
+from app.api.params import BoundedNameList, Flag, NameList
 from app.openapi.operations import PROPERTY_DESCRIPTIONS
 from schemas import errors, extension_definitions, maintenance, resources, server
 from schemas.fields import INT64, BusinessAttribute, FlexibleBoolean, FlexibleInteger
@@ -9,6 +10,9 @@ from schemas.timestamps import Timestamp
 
 DECIMAL_PATTERN = r"^\s*[+-]?[0-9]{1,20}\s*$"
 _BOOLEAN_PATTERN = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])\s*$"
+# What a Flag reads: true/false, 1/0, yes/no in any case, or nothing (false). Typed boolean
+# alone, the document would call ?active_states= invalid, which the server accepts.
+_FLAG_PATTERN = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|[Yy][Ee][Ss]|[Nn][Oo])?\s*$"
 # Business-attribute fields whose mapping key is "<Resource>.type".
 _TYPE_FIELDS = {"service_type", "state_type", "task_type"}
 _RESOURCES = ("Service", "State", "Task")
@@ -73,6 +77,13 @@ def custom_field_function(runtime):
                 out["minimum"] = field.minimum
             if field.maximum != INT64[1]:
                 out["maximum"] = field.maximum
+        elif isinstance(field, Flag):
+            out = {"type": ["boolean", "string"], "pattern": _FLAG_PATTERN}
+        elif isinstance(field, BoundedNameList):
+            out = {"type": "array", "items": {"type": "string", "maxLength": field.max_length},
+                   "maxItems": field.max_items}
+        elif isinstance(field, NameList):
+            out = {"type": "array", "items": {"type": "string"}}
         elif isinstance(field, FlexibleBoolean):
             out = {"type": ["boolean", "string"], "pattern": _BOOLEAN_PATTERN}
         elif isinstance(field, BusinessAttribute):
@@ -84,9 +95,6 @@ def custom_field_function(runtime):
                    else {"type": "integer", "minimum": 1, "maximum": layout.max_id})
         elif isinstance(field, resources.BusinessAttributeValue):
             out = {"type": ["integer", "string"]}
-        elif isinstance(field, maintenance.CommaSeparated):
-            out = {"type": "array", "items": {"type": "string", "maxLength": field.max_length},
-                   "maxItems": field.max_items}
         elif isinstance(field, resources.UtcTimestamp):
             out = {"format": "date-time"}
         else:
@@ -96,6 +104,11 @@ def custom_field_function(runtime):
         return out
 
     return custom_fields
+
+
+def query_parameter_function(self, field, **kwargs):
+    """A NameList is sent as one comma-separated value (form style, not exploded)."""
+    return {"style": "form", "explode": False} if isinstance(field, NameList) else {}
 
 
 # --- components, after apispec ------------------------------------------------------------

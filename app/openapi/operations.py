@@ -22,12 +22,11 @@ class Answer:
 @dataclass(frozen=True)
 class Operation:
     tag: str
-    summary: str                    # str.format()ted with {kind}, {one} (singular), {status_prefix}
+    summary: str                    # {kind}, {one} (singular), {status_prefix} filled in by paths._fill
     description: str = ""
     answers: tuple = ()
     body: str = None                # component name of the request body
     body_required: bool = True
-    query: tuple = ()               # names in PARAMETERS
     errors: dict = field(default_factory=dict)      # status -> error codes beyond the generic ones
     rename: dict = field(default_factory=dict)      # path variable -> name shown (formatted like summary)
     path_help: dict = field(default_factory=dict)   # path variable shown -> description
@@ -45,49 +44,6 @@ TAGS = (
     {"name": "Server", "description": "Health, status and maintenance mode."},
     {"name": "Documentation", "description": "This document and its browsable page."},
 )
-
-# What app.api.flag reads: true/false, 1/0, yes/no in any case, or nothing (false). Typed
-# boolean alone, the document would call ?active_states= invalid, which the server accepts.
-_FLAG_PATTERN = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|[Yy][Ee][Ss]|[Nn][Oo])?\s*$"
-_FLAG = {"in": "query", "required": False,
-         "schema": {"type": ["boolean", "string"], "pattern": _FLAG_PATTERN, "default": False}}
-_NAMES = {"in": "query", "required": False, "style": "form", "explode": False,
-          "schema": {"type": "array", "items": {"type": "string"}}}
-
-PARAMETERS = {
-    "active_states": {**_FLAG, "description": "Add `active_states`: the service's states not completed. "
-                                              "true or false (also 1/0, yes/no, any case; empty is false); "
-                                              "anything else gives 400."},
-    "completed_states": {**_FLAG, "description": "Add `completed_states`. true or false."},
-    "active_tasks": {**_FLAG, "description": "Add `active_tasks`. true or false."},
-    "completed_tasks": {**_FLAG, "description": "Add `completed_tasks`. true or false."},
-    "extensions": {**_NAMES, "description": "Comma-separated extension names: each one's value is added as a "
-                                            "top-level key, in the order asked (a name with no value stored "
-                                            "is left out). Unknown names give 400 `UNKNOWN_EXTENSION`."},
-    "state_types": {**_NAMES, "description": "Comma-separated state types (DB IDs, or value names where a "
-                                             "business attribute backs `State.type`); only states of these "
-                                             "types. An unknown one gives 400."},
-    "task_types": {**_NAMES, "description": "Comma-separated task types (DB IDs or names); only tasks of these "
-                                            "types."},
-    "state_id": {"in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
-                 "description": "Only the tasks started in this state."},
-    "cv-attribute": {"in": "query", "required": False, "schema": {"type": "string"}, "example": "Service.type",
-                     "description": "`Resource.field` (e.g. `Service.type`, case-insensitive): answer with the "
-                                    "one attribute backing that field instead of the list; 404 when none does."},
-}
-
-# Descriptions of the query parameters generated from schemas/queries.py.
-QUERY_HELP = {
-    "started_from": "Only services started at or after this time (inclusive); ISO 8601 as in bodies.",
-    "started_to": "Only services started before this time (exclusive).",
-    "limit": "At most this many items: 0 to `[api] max_list` (default and maximum 1000); more is 400.",
-    "offset": "Skip this many items first (default 0).",
-    "dry_run": "true: count what is due and change nothing (default false).",
-    "max": "At most this many services (records, for values of deleted schemas) in this call: 1 to 100000, "
-           "default 10000. Call again while `still_due` is not 0.",
-    "contact_keys": "Comma-separated contact keys (at most 100, each at most 64 characters): their anonymous "
-                    "services are removed too.",
-}
 
 PATH_PARAMETERS = {
     "service_id": {"description": "The service's ID in decimal. A malformed, non-positive or out-of-range "
@@ -134,9 +90,6 @@ PROPERTY_DESCRIPTIONS = {
 }
 
 _ERRORS_OF_EVENTS = ("VALIDATION_ERROR", "UNKNOWN_EXTENSION")
-_READ_PARAMS = ("active_states", "completed_states", "active_tasks", "completed_tasks", "extensions")
-_STATE_READ_PARAMS = ("active_tasks", "completed_tasks", "extensions")
-_WINDOW = ("started_from", "started_to", "limit", "offset")
 _READ_ERRORS = ("INVALID_PARAMETER", "UNKNOWN_EXTENSION")
 _NUMBER = {"state_id": "The state's number within the service.", "task_id": "The task's number within the service."}
 _VALUE_PATH = {"name": "The extension's name (case-insensitive)."}
@@ -201,7 +154,7 @@ OPERATIONS = {
                     "same time. A `timestamp` earlier than a start of what completes is 400; none means "
                     "the server's time (never earlier than the latest start). The query parameters shape the "
                     "answer as for a read.",
-        body="ServiceEndEvent", body_required=False, query=_READ_PARAMS,
+        body="ServiceEndEvent", body_required=False,
         answers=(Answer(200, "The completed service.", "ServiceResource"),),
         errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
                 404: ("SERVICE_NOT_FOUND",), 409: ("CONCURRENT_CHANGE",)},
@@ -213,7 +166,7 @@ OPERATIONS = {
                     "`est_duration`, `disposition`, `disposition_desc`, context fields, merged into `started`) "
                     "and extension values (each replaces that extension's value). The contact key is kept; a "
                     "`timestamp` is accepted and not stored.",
-        body="ServiceUpdateEvent", body_required=False, query=_READ_PARAMS,
+        body="ServiceUpdateEvent", body_required=False,
         answers=(Answer(200, "The service, now the customer's.", "ServiceResource"),),
         errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS), 404: ("SERVICE_NOT_FOUND",),
                 409: ("CONCURRENT_CHANGE",)},
@@ -221,7 +174,6 @@ OPERATIONS = {
     "services.list_customer_services": Operation(
         tag="Services", summary="List a customer's {status_prefix}services",
         description="Newest start first. `started_from` is inclusive, `started_to` exclusive.",
-        query=(*_READ_PARAMS, *_WINDOW),
         answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
         errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
     ),
@@ -229,7 +181,6 @@ OPERATIONS = {
         tag="Services", summary="List the {status_prefix}anonymous services of a contact key",
         description="Only services with no customer: a service associated with a customer no longer appears "
                     "here. Newest start first.",
-        query=(*_READ_PARAMS, *_WINDOW),
         answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
         errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
     ),
@@ -257,7 +208,7 @@ OPERATIONS = {
     "states.end_state": Operation(
         tag="States", summary="Complete a state",
         description="Body (optional): a State End Event. Its active tasks complete with it.",
-        body="StateEndEvent", body_required=False, query=_STATE_READ_PARAMS,
+        body="StateEndEvent", body_required=False,
         answers=(Answer(200, "The completed state.", "StateResource"),),
         errors={400: (*_ERRORS_OF_EVENTS, *_READ_ERRORS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
                 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND"), 409: ("CONCURRENT_CHANGE",)},
@@ -266,13 +217,11 @@ OPERATIONS = {
     "states.list_states": Operation(
         tag="States", summary="List the {status_prefix}states of a service",
         description="In start order. `active_tasks` / `completed_tasks` nest the tasks started in each state.",
-        query=(*_STATE_READ_PARAMS, "state_types"),
         answers=(Answer(200, "The states (an empty array when none).", "StateResource", many=True),),
         errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
     ),
     "states.read_state": Operation(
         tag="States", summary="Read a state",
-        query=_STATE_READ_PARAMS,
         answers=(Answer(200, "The state.", "StateResource"),),
         errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND")},
         path_help=_NUMBER,
@@ -288,7 +237,7 @@ OPERATIONS = {
     ),
     "tasks.end_task": Operation(
         tag="Tasks", summary="Complete a task",
-        body="TaskEndEvent", body_required=False, query=("extensions",),
+        body="TaskEndEvent", body_required=False,
         answers=(Answer(200, "The completed task.", "TaskResource"),),
         errors={400: (*_ERRORS_OF_EVENTS, "ALREADY_COMPLETED", "TIMESTAMP_BEFORE_START"),
                 404: ("SERVICE_NOT_FOUND", "TASK_NOT_FOUND"), 409: ("CONCURRENT_CHANGE",)},
@@ -297,13 +246,11 @@ OPERATIONS = {
     "tasks.list_tasks": Operation(
         tag="Tasks", summary="List the {status_prefix}tasks of a service",
         description="In start order.",
-        query=("extensions", "state_id", "task_types"),
         answers=(Answer(200, "The tasks (an empty array when none).", "TaskResource", many=True),),
         errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
     ),
     "tasks.read_task": Operation(
         tag="Tasks", summary="Read a task",
-        query=("extensions",),
         answers=(Answer(200, "The task.", "TaskResource"),),
         errors={400: ("UNKNOWN_EXTENSION",), 404: ("SERVICE_NOT_FOUND", "TASK_NOT_FOUND")},
         path_help=_NUMBER,
@@ -345,7 +292,6 @@ OPERATIONS = {
     # --- business attributes -------------------------------------------------------------
     "metadata.list_business_attributes": Operation(
         tag="Business attributes", summary="List business attributes",
-        query=("cv-attribute",),
         answers=(Answer(200, "Every configured attribute; with `cv-attribute`, the one backing that field.",
                         {"anyOf": [{"type": "array",
                                     "items": {"$ref": "#/components/schemas/BusinessAttributeDescription"}},
@@ -368,11 +314,10 @@ OPERATIONS = {
         body="ServiceStartEvent",
         answers=(Answer(201, "Started.", "ServiceCreated", headers=("Location",)),),
         errors={400: (*_ERRORS_OF_EVENTS, "MISSING_CONTACT"), 409: ("CONCURRENT_CHANGE",),
-                503: ("NO_WORKER_ID", "CLOCK_MOVED_BACKWARDS")},
+                503: ("NO_WORKER_ID", "CLOCK_MOVED_BACKWARDS", "CLOCK_OUT_OF_RANGE")},
     ),
     "services.read_service": Operation(
         tag="Services", summary="Read a service",
-        query=_READ_PARAMS,
         answers=(Answer(200, "The service.", "ServiceResource"),),
         errors={400: ("INVALID_PARAMETER", "UNKNOWN_EXTENSION"), 404: ("SERVICE_NOT_FOUND",)},
     ),
@@ -390,7 +335,6 @@ OPERATIONS = {
                     "services of the contact keys listed. Services go whole, in transactions of at most 1000 "
                     "services: if the call is interrupted, calling it again finishes it. Answers the counts "
                     "removed (0 when there was nothing).",
-        query=("contact_keys",),
         answers=(Answer(200, "What was removed.", "ErasureOutcome"),),
         errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER")},
     ),
@@ -402,7 +346,7 @@ OPERATIONS = {
                     "before `limit` that `operation` selects are removed. At most `max` in one call, in "
                     "transactions of at most 1000 services; answers what was done and what is still due. "
                     "Works in maintenance mode.",
-        body="PurgeBody", body_required=False, query=("dry_run", "max"),
+        body="PurgeBody", body_required=False,
         answers=(Answer(200, "Counts done and still due, per kind of work.", "PurgeOutcome"),),
         errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER"), 409: ("MAINTENANCE_RUNNING",)},
     ),

@@ -8,8 +8,11 @@ _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<na
 _PLACEHOLDER = re.compile(r"\{(kind|one|status_prefix)\}")
 
 
-def paths_of(url_map, refused_in_maintenance):
-    """[(OpenAPI path, {method: operation})], in the order the app's rules were added."""
+def paths_of(url_map, refused_in_maintenance, query_schemas):
+    """[(OpenAPI path, {method: operation})], in the order the app's rules were added.
+
+    query_schemas: {endpoint: the schema its view loads the query string with}.
+    """
     paths = {}
     for rule in url_map.iter_rules():
         operation = OPERATIONS.get(rule.endpoint)
@@ -19,6 +22,7 @@ def paths_of(url_map, refused_in_maintenance):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 paths.setdefault(path, {})[method.lower()] = _operation(
                     operation, endpoint=rule.endpoint, method=method, path=path, values=values,
+                    query=query_names(query_schemas.get(rule.endpoint)),
                     path_parameters=parameters, maintenance=refused_in_maintenance(rule.endpoint))
     return list(paths.items())
 
@@ -71,33 +75,58 @@ def path_parameter(shown, converter, name, *, help_text=None):
     return {"name": shown, "in": "path", "required": True, "schema": schema, **described}
 
 
-def _operation(operation, *, endpoint, method, path, values, path_parameters, maintenance):
+def query_names(schema):
+    """The query parameters a schema reads, in its field order ([] for none)."""
+    if schema is None:
+        return []
+    return [field.data_key or name for name, field in schema._declared_fields.items()]
+
+
+def _operation(operation, *, endpoint, method, path, values, query, path_parameters, maintenance):
     """The Operation Object of one method on one expanded path."""
     words = _words(values)
-    summary = _fill(operation.summary, words)
     suffix = "".join(f"_{value}" for value in values.values() if isinstance(value, str))
     rendered = {
         "operationId": endpoint.rsplit(".", 1)[-1] + suffix,
         "tags": [operation.tag],
-        "summary": summary,
+        "summary": _fill(operation.summary, words),
         "description": _fill(operation.description, words).strip(),
         "parameters": [path_parameter(*parameter, help_text=operation.path_help.get(parameter[0]))
                        for parameter in path_parameters]
-                      + list(operation.query),
+                      + query,
         "responses": {},
     }
     if operation.body:
-        body = _fill(operation.body, words)
-        rendered["requestBody"] = {
-            "required": operation.body_required,
-            "description": ("Parsed as JSON whatever the Content-Type (or none). "
-                            + ("Required." if operation.body_required else "Optional: an empty body is "
-                               "the same as {}.")),
-            "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{body}"}}
-                        for content_type in BODY_CONTENT_TYPES},
-        }
+        rendered["requestBody"] = _request_body(operation, words)
     for answer in operation.answers:
         rendered["responses"][str(answer.status)] = _answer(answer, words)
+    errors = _error_codes(operation, path_parameters, maintenance)
+    for status, response in error_responses(errors, method=method, path=path).items():
+        answer = rendered["responses"].get(status)
+        if answer is None:
+            rendered["responses"][status] = response
+            continue
+        # The same status as a regular answer (GET /healthz 503): either body may come.
+        answer["description"] += "\n\n" + response["description"]
+        content = answer["content"]["application/json"]
+        content["schema"] = {"anyOf": [content["schema"], response["content"]["application/json"]["schema"]]}
+        answer.setdefault("headers", {}).update(response.get("headers", {}))
+    return rendered
+
+
+def _request_body(operation, words):
+    return {
+        "required": operation.body_required,
+        "description": ("Parsed as JSON whatever the Content-Type (or none). "
+                        + ("Required." if operation.body_required else "Optional: an empty body is "
+                           "the same as {}.")),
+        "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{_fill(operation.body, words)}"}}
+                    for content_type in BODY_CONTENT_TYPES},
+    }
+
+
+def _error_codes(operation, path_parameters, maintenance):
+    """{status: [error code]}: the operation's own, then those every route of its shape can give."""
     errors = {status: list(codes) for status, codes in operation.errors.items()}
 
     def add(status, *codes):
@@ -113,17 +142,7 @@ def _operation(operation, *, endpoint, method, path, values, path_parameters, ma
     if maintenance:
         add(503, "MAINTENANCE")
     add(503, "DATABASE_UNAVAILABLE")
-    for status, response in error_responses(errors, method=method, path=path).items():
-        answer = rendered["responses"].get(status)
-        if answer is None:
-            rendered["responses"][status] = response
-            continue
-        # The same status as a regular answer (GET /healthz 503): either body may come.
-        answer["description"] += "\n\n" + response["description"]
-        content = answer["content"]["application/json"]
-        content["schema"] = {"anyOf": [content["schema"], response["content"]["application/json"]["schema"]]}
-        answer.setdefault("headers", {}).update(response.get("headers", {}))
-    return rendered
+    return errors
 
 
 def _answer(answer, words):

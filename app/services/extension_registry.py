@@ -253,18 +253,27 @@ class ExtensionRegistry:
         self._checked_at = now
 
     def _reload(self):
-        by_kind = {}
+        """Read every schema again; the built value schemas of those still registered are
+        reused, those of deleted ones dropped (so the cache never outgrows the table)."""
+        by_kind, built = {}, {}
         for row in ExtensionSchema.select().order_by(ExtensionSchema.id):
-            by_kind.setdefault(row.kind, {})[row.name_key] = self._extension_from_row(row)
-        self._by_kind = by_kind
+            by_kind.setdefault(row.kind, {})[row.name_key] = self._extension_from_row(row, built)
+        self._by_kind, self._built = by_kind, built
 
-    def _extension_from_row(self, row):
+    def _extension_from_row(self, row, built=None):
+        """The Extension of a row, its value schema built once; noted in built (a reload's new cache)."""
         key = (row.id, row.definition)
         if key not in self._built:
             definition = json.loads(row.definition)
             self._built[key] = (definition, build_record_schema(row.name, definition))
+        if built is not None:
+            built[key] = self._built[key]
         definition, record_schema = self._built[key]
         return Extension(row.id, row.kind, row.name, row.multi_valued, definition, record_schema)
+
+    def built_schema_count(self):
+        """How many built value schemas the registry keeps: one per registered schema at most."""
+        return len(self._built)
 
 
 def unique_keys(extension, record):

@@ -1,31 +1,47 @@
-"""Storing and reading extension values of services, states and tasks.
+"""Storing and reading extension values, filed by owner as (service_id, owner_no).
 
-Every function runs inside the caller's transaction. A record of an extension with unique
-constraints gets one ExtensionUniqueKey row per constraint it fills; the unique index on
-those rows refuses a second record with the same key on the same owner, whatever the
-concurrency.
+How an owner's values are filed is declared by its kind (app/services/owners.py); the
+functions here see only the file. Every function but integrity_refusals runs inside the
+caller's transaction. A record of an extension with unique constraints gets one
+ExtensionUniqueKey row per constraint it fills; the unique index on those rows refuses a
+second record with the same key on the same owner, whatever the concurrency.
 """
 import hashlib
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 
-from app.errors import NotFound
+import peewee as pw
+
+from app.errors import Conflict, NotFound
 from app.services.extension_registry import unique_keys
-from models import ExtensionRecord, ExtensionUniqueKey
+from models import ExtensionRecord, ExtensionSchema, ExtensionUniqueKey
 from models.statements import execute, insert, insert_many
 
-SERVICE_OWNER = 0
 
+@contextmanager
+def integrity_refusals(extensions, *, unique_conflict=False):
+    """Around a transaction that stores extension values: the database's refusals that are not bugs.
 
-def owner_no(kind, number=None):
-    """Where values are filed: a service at 0, its state n at +n, its task n at -n.
-
-    States and tasks are numbered independently and one extension name may be registered
-    for both kinds, so the sign is what keeps state 1's values apart from task 1's.
+    Values were checked against each other before, so an IntegrityError is a schema deleted
+    by another worker meanwhile (409 CONCURRENT_CHANGE) or, with unique_conflict, a key
+    refused by the ExtensionUniqueKey index (409 UNIQUE_CONFLICT). Anything else is re-raised.
     """
-    if kind == "services":
-        return SERVICE_OWNER
-    return number if kind == "states" else -number
+    try:
+        yield
+    except pw.IntegrityError:
+        _raise_if_schemas_vanished(extensions)
+        if unique_conflict:
+            raise Conflict("a record with the same unique attribute values exists already",
+                           error_code="UNIQUE_CONFLICT") from None
+        raise
+
+
+def _raise_if_schemas_vanished(extensions):
+    wanted = {extension.id for extension, _ in extensions if extension.id is not None}
+    if wanted and (ExtensionSchema.select().where(ExtensionSchema.id.in_(list(wanted))).count() < len(wanted)):
+        raise Conflict("an extension schema was deleted while the values were being stored; send them again",
+                       error_code="CONCURRENT_CHANGE")
 
 
 def dump_json(value):
@@ -54,14 +70,6 @@ def store_values(service_id, owner_no, loaded):
             key_rows.extend(_key_rows(extension, service_id, owner_no, record_id, record))
     insert_many(ExtensionRecord, plain_rows)
     insert_many(ExtensionUniqueKey, key_rows)
-
-
-def insert_records(extension, service_id, owner_no, records, *, first_position):
-    """Add records after those an owner already has (record-level updates)."""
-    for offset, record in enumerate(records):
-        row = _record_row(extension, service_id, owner_no, first_position + offset, record)
-        record_id = insert(ExtensionRecord, row)
-        insert_many(ExtensionUniqueKey, _key_rows(extension, service_id, owner_no, record_id, record))
 
 
 def _record_row(extension, service_id, owner_no, position, record):

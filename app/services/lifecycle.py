@@ -6,9 +6,12 @@ that row (so they cannot deadlock each other), and on MySQL the snapshot of the 
 reads is taken after the previous holder committed. SQLite's BEGIN IMMEDIATE has taken the
 database's write lock already.
 """
+import json
+
 from app.errors import BadRequest
 from models import Service, now_ms
 from models.statements import execute
+from schemas.events import CONTEXT_FIELDS
 from schemas.timestamps import format_ms
 
 INT32_MAX = 2**31 - 1
@@ -33,9 +36,9 @@ def next_number(service, column):
     return number
 
 
-def record_activity(service_id, *, at_ms=None):
-    """Set the service's last activity to now (or at_ms); also takes its row lock on MySQL."""
-    execute(_set_last_activity, (now_ms() if at_ms is None else at_ms, service_id))
+def record_activity(service_id):
+    """Set the service's last activity to now; the UPDATE also takes its row lock on MySQL."""
+    execute(_set_last_activity, (now_ms(), service_id))
 
 
 def _set_last_activity(P):
@@ -48,6 +51,45 @@ def _set_number(P, column_name):
     return (Service
             .update({getattr(Service, column_name): P})
             .where(Service.id == P))
+
+
+def start_time(event):
+    """The start time an event gives (popped from it), else the server's; 0 (the epoch) is a time."""
+    started_ms = event.pop("timestamp", None)
+    return now_ms() if started_ms is None else started_ms
+
+
+def split_context(event):
+    """(context fields as compact JSON, the rest of the event) for storing a start or end."""
+    context = {name: event.pop(name) for name in CONTEXT_FIELDS if name in event}
+    return json.dumps(context, separators=(",", ":"), ensure_ascii=False), event
+
+
+def with_status(where, model, status):
+    """where narrowed to the model's active or completed rows ("all" leaves it as it is)."""
+    if status == "active":
+        return where & model.completed_ms.is_null()
+    if status == "completed":
+        return where & model.completed_ms.is_null(False)
+    return where
+
+
+def status_of(active, completed):
+    """The status filter that keeps rows of the kinds wanted (both or neither: "all")."""
+    if active == completed:
+        return "all"
+    return "active" if active else "completed"
+
+
+def latest_start(model, number, label, where):
+    """[(label n, started_ms)] of the latest-started row matching where, or [] when none does."""
+    latest = (model
+              .select(number, model.started_ms)
+              .where(where)
+              .order_by(model.started_ms.desc())
+              .tuples()
+              .first())
+    return [] if latest is None else [(f"{label} {latest[0]}", latest[1])]
 
 
 def completion_ms(explicit_ms, starts):

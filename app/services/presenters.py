@@ -1,10 +1,25 @@
-"""Rows to the resources of SPEC §3.2: plain dicts, absent values left out."""
+"""Rows to the resources of SPEC §3.2: plain dicts, absent values left out, nests and values added."""
 import json
+from dataclasses import dataclass, field
 
+from app.services.children import STATES, TASKS, children_of_services, tasks_of_states
+from app.services.lifecycle import status_of
+from app.services.owners import attach_values
+from app.services.services import SERVICES
 from schemas.events import CONTEXT_FIELDS
 from schemas.timestamps import format_ms
 
 _CONTEXT_ATTRIBUTES = ("application_type", "resource_type", "media_type")
+
+
+@dataclass
+class Nesting:
+    """What a read adds to each resource: nested states/tasks and extension values."""
+    active_states: bool = False
+    completed_states: bool = False
+    active_tasks: bool = False
+    completed_tasks: bool = False
+    extensions: list = field(default_factory=list)
 
 
 class Presenter:
@@ -72,7 +87,41 @@ class Presenter:
         return self._lifecycle("Task", row, body)
 
 
-def split_context(event):
-    """(context fields as compact JSON, the rest of the event) for storing a start or end."""
-    context = {name: event.pop(name) for name in CONTEXT_FIELDS if name in event}
-    return json.dumps(context, separators=(",", ":"), ensure_ascii=False), event
+def present_services(rows, presenter, nesting):
+    """Service resources for rows, with nested lists and extensions fetched in batches."""
+    bodies = [presenter.service(row) for row in rows]
+    if rows:
+        keys = [row.id for row in rows]
+        _nest(STATES, bodies, keys, presenter, nesting.active_states, nesting.completed_states,
+              lambda status: children_of_services(STATES, keys, status))
+        _nest(TASKS, bodies, keys, presenter, nesting.active_tasks, nesting.completed_tasks,
+              lambda status: children_of_services(TASKS, keys, status))
+    return attach_values(SERVICES, rows, bodies, nesting.extensions)
+
+
+def present_children(kind, rows, presenter, nesting):
+    """State or task resources; a state's with the tasks started in it, if asked for."""
+    present = getattr(presenter, kind.label)
+    bodies = [present(row) for row in rows]
+    if rows and kind.completes_tasks:
+        _nest(TASKS, bodies, [(row.service_id, row.state_id) for row in rows], presenter,
+              nesting.active_tasks, nesting.completed_tasks, lambda status: tasks_of_states(rows, status))
+    return attach_values(kind.owners, rows, bodies, nesting.extensions)
+
+
+def _nest(kind, bodies, keys, presenter, active, completed, fetch):
+    """Put under each body its children of the kind, split into active_<kind> and completed_<kind>.
+
+    fetch(status) reads every body's children at once, grouped by the body's key.
+    """
+    if not (active or completed):
+        return
+    present = getattr(presenter, kind.label)
+    grouped = fetch(status_of(active, completed))
+    for key, body in zip(keys, bodies):
+        own = grouped.get(key, [])
+        if active:
+            body[f"active_{kind.name}"] = [present(row, with_service=False) for row in own if row.completed_ms is None]
+        if completed:
+            body[f"completed_{kind.name}"] = [present(row, with_service=False)
+                                              for row in own if row.completed_ms is not None]

@@ -1,33 +1,25 @@
 """Services: start, read, complete, associate and list (SPEC §3.1–§3.5)."""
 import json
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 
-import peewee as pw
-
-from app.errors import BadRequest, Conflict, NotFound
-from app.services.extension_values import SERVICE_OWNER, dump_json, read_values, replace_values, store_values
-from app.services.lifecycle import cascade_columns, completion_ms, end_columns, record_activity
-from app.services.presenters import split_context
-from models import ExtensionSchema, Service, State, Task, database, now_ms
+from app.errors import BadRequest, NotFound
+from app.services.extension_values import dump_json, integrity_refusals, replace_values, store_values
+from app.services.lifecycle import (cascade_columns, completion_ms, end_columns, latest_start, record_activity,
+                                    split_context, start_time, with_status)
+from app.services.owners import OwnerKind
+from models import Service, State, Task, database, now_ms
 from models.statements import compiled_sql, insert, select_rows
 from schemas.events import CONTEXT_FIELDS
 
-
-@dataclass
-class Nesting:
-    """What a read adds to each service: nested states/tasks and extension values."""
-    active_states: bool = False
-    completed_states: bool = False
-    active_tasks: bool = False
-    completed_tasks: bool = False
-    extensions: list = field(default_factory=list)
+SERVICE_OWNER = 0
 
 
 def start_service(ids, event, extensions):
-    """Store a service and its extension records in one transaction; return its ID."""
+    """Store a service and its extension records in one transaction; return its ID.
+
+    Raises Conflict when an extension schema is deleted while the values are stored.
+    """
     service_id = ids.next_id()
-    started_ms = event.pop("timestamp", None) or now_ms()
+    started_ms = start_time(event)
     start_context, event = split_context(event)
     row = {"id": service_id, "started_ms": started_ms, "start_context": start_context,
            "last_activity_ms": now_ms(), **event}
@@ -35,40 +27,11 @@ def start_service(ids, event, extensions):
         # One statement is atomic by itself; BEGIN and COMMIT would be two more round trips.
         insert(Service, row)
         return service_id
-    try:
+    with integrity_refusals(extensions):
         with database.atomic():
             insert(Service, row)
             store_values(service_id, SERVICE_OWNER, extensions)
-    except pw.IntegrityError:
-        # Values were checked against each other before; what is left is a schema deleted
-        # by another worker between validation and commit. Anything else is a bug.
-        raise_if_schemas_vanished(extensions)
-        raise
     return service_id
-
-
-def raise_if_schemas_vanished(extensions):
-    wanted = {extension.id for extension, _ in extensions if extension.id is not None}
-    if wanted and (ExtensionSchema.select().where(ExtensionSchema.id.in_(list(wanted))).count() < len(wanted)):
-        raise Conflict("an extension schema was deleted while the values were being stored; send them again",
-                       error_code="CONCURRENT_CHANGE")
-
-
-@contextmanager
-def integrity_refusals(extensions, *, unique_conflict=False):
-    """Around a transaction that stores extension values: the database's refusals that are not bugs.
-
-    A schema deleted by another worker meanwhile is a 409 CONCURRENT_CHANGE; with
-    unique_conflict, a key refused by the ExtensionUniqueKey index is a 409 UNIQUE_CONFLICT.
-    """
-    try:
-        yield
-    except pw.IntegrityError:
-        raise_if_schemas_vanished(extensions)
-        if unique_conflict:
-            raise Conflict("a record with the same unique attribute values exists already",
-                           error_code="UNIQUE_CONFLICT") from None
-        raise
 
 
 def _service_by_id(P):
@@ -91,6 +54,14 @@ def get_service(service_id, *, for_update=False):
     if not rows:
         raise NotFound(f"no service {service_id}", error_code="SERVICE_NOT_FOUND")
     return rows[0]
+
+
+def _lock_service(service_id, _number):
+    get_service(service_id, for_update=True)
+
+
+SERVICES = OwnerKind("services", filed=lambda service_id, _number: (service_id, SERVICE_OWNER),
+                     file_of=lambda row: (row.id, SERVICE_OWNER), lock=_lock_service)
 
 
 def complete_service(service_id, event, extensions):
@@ -122,17 +93,10 @@ def complete_service(service_id, event, extensions):
 
 
 def _latest_active_starts(service_id):
-    starts = []
-    for model, number, label in ((State, State.state_id, "state"), (Task, Task.task_id, "task")):
-        latest = (model
-                  .select(number, model.started_ms)
-                  .where((model.service == service_id) & model.completed_ms.is_null())
-                  .order_by(model.started_ms.desc())
-                  .tuples()
-                  .first())
-        if latest is not None:
-            starts.append((f"{label} {latest[0]}", latest[1]))
-    return starts
+    return [start
+            for model, label in ((State, "state"), (Task, "task"))
+            for start in latest_start(model, getattr(model, f"{label}_id"), label,
+                                      (model.service == service_id) & model.completed_ms.is_null())]
 
 
 def associate_service(service_id, customer_id, event, extensions):
@@ -185,10 +149,7 @@ def _list_query(P, by_customer, status, has_from, has_to):
         where = Service.customer_id == P
     else:
         where = (Service.contact_key == P) & Service.customer_id.is_null()
-    if status == "active":
-        where &= Service.completed_ms.is_null()
-    elif status == "completed":
-        where &= Service.completed_ms.is_null(False)
+    where = with_status(where, Service, status)
     if has_from:
         where &= Service.started_ms >= P
     if has_to:
@@ -199,56 +160,3 @@ def _list_query(P, by_customer, status, has_from, has_to):
             .order_by(Service.started_ms.desc(), Service.id.desc())
             .limit(P)
             .offset(P))
-
-
-def present_services(rows, presenter, nesting):
-    """Service resources for rows, with nested lists and extensions fetched in batches."""
-    ids = [row.id for row in rows]
-    bodies = [presenter.service(row) for row in rows]
-    if not rows:
-        return bodies
-    want_states = nesting.active_states or nesting.completed_states
-    want_tasks = nesting.active_tasks or nesting.completed_tasks
-    states = _nested(State, ids, nesting.active_states, nesting.completed_states) if want_states else {}
-    tasks = _nested(Task, ids, nesting.active_tasks, nesting.completed_tasks) if want_tasks else {}
-    values = read_values(ids, [SERVICE_OWNER], nesting.extensions)
-    for row, body in zip(rows, bodies):
-        if want_states:
-            own = states.get(row.id, [])
-            if nesting.active_states:
-                body["active_states"] = [presenter.state(s, with_service=False) for s in own if s.completed_ms is None]
-            if nesting.completed_states:
-                body["completed_states"] = [presenter.state(s, with_service=False)
-                                            for s in own if s.completed_ms is not None]
-        if want_tasks:
-            own = tasks.get(row.id, [])
-            if nesting.active_tasks:
-                body["active_tasks"] = [presenter.task(t, with_service=False) for t in own if t.completed_ms is None]
-            if nesting.completed_tasks:
-                body["completed_tasks"] = [presenter.task(t, with_service=False)
-                                           for t in own if t.completed_ms is not None]
-        own_values = values.get((row.id, SERVICE_OWNER), {})
-        for extension in nesting.extensions:       # in the order the read asked for them
-            if extension.name in own_values:
-                body[extension.name] = own_values[extension.name]
-    return bodies
-
-
-def _nested_query(P, model, service_count, active, completed):
-    number = model.state_id if model is State else model.task_id
-    query = (model
-             .select()
-             .where(model.service.in_([P] * service_count))
-             .order_by(model.service, number))
-    if not completed:
-        query = query.where(model.completed_ms.is_null())
-    elif not active:
-        query = query.where(model.completed_ms.is_null(False))
-    return query
-
-
-def _nested(model, service_ids, active, completed):
-    grouped = {}
-    for row in select_rows(model, _nested_query, tuple(service_ids), model, len(service_ids), active, completed):
-        grouped.setdefault(row.service_id, []).append(row)
-    return grouped
