@@ -18,14 +18,15 @@ MAX_BATCH = 1000
 
 
 def lock_services(service_ids):
-    """The IDs of those services that exist, their rows locked until the transaction ends.
+    """The services' rows locked until the transaction ends (MySQL), so that no value, state
+    or task can be added to a service being removed: every writer of a service locks its row
+    first (app.services.lifecycle). Returns the IDs of those that exist.
 
-    Every writer of a service locks its row first (app.services.lifecycle), so once we
-    hold it no value, state or task can be added to a service being removed.
+    SQLite's write transaction holds the database's lock already: the IDs come back as given.
     """
-    query = Service.select(Service.id).where(Service.id.in_(list(service_ids)))
-    if not isinstance(database.obj, pw.SqliteDatabase):    # SQLite: the write lock is held
-        query = query.for_update()
+    if isinstance(database.obj, pw.SqliteDatabase):
+        return list(service_ids)
+    query = Service.select(Service.id).where(Service.id.in_(list(service_ids))).for_update()
     return [row[0] for row in query.tuples()]
 
 
