@@ -91,4 +91,9 @@ ERROR_CODES = {
     "NOT_IMPLEMENTED": (501, "The HTTP layer does not implement the method."),
     "CONFLICT": (409, "A conflict the HTTP layer reported without a more specific code."),
     "SERVICE_UNAVAILABLE": (503, "Unavailable, without a more specific code."),
+    # Answered by the example nginx (deploy/nginx.conf) itself, never by the application.
+    "BAD_GATEWAY": (502, "nginx could not reach the application server (stopped, restarting or "
+                         "overloaded); try again shortly."),
+    "GATEWAY_TIMEOUT": (504, "nginx gave up waiting for the application server's answer; the request "
+                             "may or may not have taken effect."),
 }
