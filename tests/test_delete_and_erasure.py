@@ -121,7 +121,8 @@ def test_erasure_refuses_bad_parameters_and_changes_nothing(client):
 
 def test_erasure_of_more_services_than_one_batch_removes_them_all(client, monkeypatch):
     from app.services import removal
-    monkeypatch.setattr(removal, "MAX_BATCH", 3)      # several transactions without 1000s of services
+    for name in ("MAX_BATCH", "SQLITE_BATCH"):          # several transactions without 1000s of services
+        monkeypatch.setattr(removal, name, 3)
     for _ in range(7):
         start_service(client, customer_id="many")
     assert ok(client.delete("/customers/many"))["services"] == 7

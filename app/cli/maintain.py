@@ -8,6 +8,7 @@ import click
 from app.config import ConfigError, load
 from app.db import UNAVAILABLE_ERRORS, init_database
 from app.services import maintenance
+from app.services.removal import MAX_BATCH, SQLITE_BATCH
 from app.services.run_lock import RunLock, RunLockBusy
 from models import database, now_ms
 
@@ -27,9 +28,9 @@ LABELS = {"auto_completed": "auto-completed", "purged": "purged",
 @click.option("--dry-run", is_flag=True, help="Count what is due and change nothing.")
 @click.option("--max", "max_services", type=click.IntRange(1), default=None,
               help="Stop after this many services (default: everything due).")
-@click.option("--batch-size", type=click.IntRange(1, maintenance.MAX_BATCH), default=None,
-              help=f"Services per transaction (default: {maintenance.MAX_BATCH} on MySQL, "
-                   f"{maintenance.SQLITE_BATCH} on SQLite, whose one writer at a time waits for each batch).")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=None,
+              help=f"Services per transaction (default: {MAX_BATCH} on MySQL, {SQLITE_BATCH} on SQLite, "
+                   "whose one writer at a time waits for each batch).")
 @click.option("--wait", "wait_s", type=click.FloatRange(0), default=0, show_default=True,
               help="Seconds to wait for another run to finish before giving up.")
 def maintain(config_path, dry_run, max_services, batch_size, wait_s):
