@@ -364,9 +364,14 @@ def render_example():
 
 
 def load(path=None):
-    """Read the INI file at path (None: built-in defaults) into Settings."""
+    """Read the INI file at path (None: built-in defaults) into Settings; ConfigError names what is wrong."""
     if path is None:
         return build_settings({}, source="<defaults>")
+    return build_settings(read_sections(path), source=str(path))
+
+
+def read_sections(path):
+    """{section: {option: text}} of the INI file at path, unchecked; ConfigError when it cannot be read."""
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=None,
                                        comment_prefixes=("#", ";"), empty_lines_in_values=False,
                                        default_section="\x00no-default-section")
@@ -378,8 +383,7 @@ def load(path=None):
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
     except configparser.Error as error:
         raise ConfigError(f"{path}: {_describe_syntax_error(error)}") from None
-    raw = {section: dict(parser.items(section)) for section in parser.sections()}
-    return build_settings(raw, source=str(path))
+    return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 def _describe_syntax_error(error):

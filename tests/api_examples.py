@@ -17,22 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import create_app
-from app.config import SCHEMA, build_settings
+from app.config import SCHEMA, build_settings, read_sections
 from schemas.errors import ERROR_CODES
 from tests.vendor import EXTENSION_SCHEMAS, START_EXAMPLE_WITH_TRAILING_COMMAS, start_example
 
 API_MD = Path(__file__).resolve().parent.parent / "docs" / "API.md"
 SHOWN_HEADERS = ("Location", "Allow", "Retry-After")
-# The configuration the examples run under: the defaults, plus business attributes, a
-# retention and idle auto-complete.
-CONFIG = {
-    "business-attributes": {"Service.type": "ServiceType", "State.type": "StateType", "*.disposition": "Outcome"},
-    "attribute:ServiceType": {"Sales": "100, Sales call", "Support": "200, Support call"},
-    "attribute:StateType": {"Greeting": "1, Greeting", "Identify": "2, Identification"},
-    "attribute:Outcome": {"Resolved": "10, Resolved", "Escalated": "11, Escalated"},
-    "retention": {"completed_days": "90"},
-    "lifecycle": {"auto_complete_after_s": "1800", "auto_complete_disposition": "Escalated"},
-}
+# The configuration the examples run under: the file docs/API.md tells readers to start with.
+EXAMPLE_CONFIG = API_MD.parent / "examples" / "config.ini"
+CONFIG = read_sections(EXAMPLE_CONFIG)
 CHECKPOINTS = {"name": "checkpoints", "type": "multi-valued", "unique": ["code"],
                "attributes": [{"name": "code", "type": "string", "length": "8", "mandatory": "true"},
                               {"name": "passed", "type": "boolean", "default": "false"}]}
@@ -84,7 +77,7 @@ def scenario():
     return [
         # Extension schemas
         Step("create_extension", "POST", "/metadata/services/extensions", coupon),
-        Step(None, "POST", "/metadata/services/extensions", satisfaction),
+        Step("create_extension-satisfaction", "POST", "/metadata/services/extensions", satisfaction),
         Step("create_extension-multi", "POST", "/metadata/services/extensions", related_offers),
         Step("create_extension-exists", "POST", "/metadata/services/extensions",
              {**coupon, "name": "COUPON"}),

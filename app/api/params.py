@@ -43,8 +43,7 @@ def _flag(description):
 
 
 class _Params(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
+    """A query string's schema: `load` reads its fields alone, so other parameters pass by."""
 
 
 # One field per parameter name: the document describes each name once, for every route taking it.
@@ -145,29 +144,42 @@ class Purge(_Params):
 
 def takes(schema_class):
     """Decorate a view: load the query string with schema_class and pass it as `query=`."""
-    schema = schema_class()
+    plan = _plan(schema_class())
 
     def decorate(view):
         @functools.wraps(view)
         def with_query(*args, **kwargs):
-            return view(*args, query=load(schema, request.args), **kwargs)
+            return view(*args, query=load(plan, request.args), **kwargs)
         with_query.query_schema = schema_class
         return with_query
     return decorate
 
 
-def load(schema, args):
-    """The parameters schema reads from args (a MultiDict: the first of repeated values).
+def _plan(schema):
+    """(attribute, parameter name, field, default) of each field: what load walks per request."""
+    return tuple((name, field.data_key or name, field, field.load_default)
+                 for name, field in schema.load_fields.items())
 
-    Raises BadRequest INVALID_PARAMETER with every fault by parameter name.
+
+def load(plan, args):
+    """The parameters of a plan read from args (a MultiDict: the first of repeated values).
+
+    The schema's own fields deserialize and validate each parameter; walking them directly
+    rather than through Schema.load costs a fraction as much per request, which every read
+    pays. Raises BadRequest INVALID_PARAMETER with every fault by parameter name.
     """
-    wanted = {field.data_key or name: args[field.data_key or name] for name, field in schema.fields.items()
-              if (field.data_key or name) in args}
-    try:
-        return schema.load(wanted)
-    except ma.ValidationError as error:
-        raise BadRequest(summarise(error.messages), error_code="INVALID_PARAMETER",
-                         fields=error.messages) from None
+    loaded, errors = {}, {}
+    for name, key, field, default in plan:
+        if key in args:
+            try:
+                loaded[name] = field.deserialize(args[key], key, args)
+            except ma.ValidationError as error:
+                errors[key] = error.messages
+        elif default is not ma.missing:
+            loaded[name] = default() if callable(default) else default
+    if errors:
+        raise BadRequest(summarise(errors), error_code="INVALID_PARAMETER", fields=errors)
+    return loaded
 
 
 def nesting(kind, query):
