@@ -143,6 +143,8 @@ ERROR_CODES = {
     "IDENTIFICATION_KEY_EXISTS": (409, "An identification key already has this name (names ignore case)."),
     "EXTENSION_IN_USE": (409, "Deleting a profile extension that an identification key is built on; the message "
                               "names the keys to delete first."),
+    "MAINTENANCE_RUNNING": (409, "`POST /maintenance/purge` while another maintenance run (the "
+                                 "`maintain` command or another purge) is working; try again later."),
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than `[api] max_body_bytes`."),
     "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
     "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "

@@ -102,7 +102,8 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import docs, extension_values, metadata, profiles, server, services, states, tasks
+    from app.api import (docs, extension_values, maintenance, metadata, profiles, removal, server, services,
+                         states, tasks)
     app.url_map.converters["id"] = PositiveIdConverter
     app.url_map.converters["text"] = AnyTextConverter
     # Werkzeug answers a path with // by redirecting to the merged path, with an HTML body
@@ -110,5 +111,6 @@ def register_blueprints(app, base_path):
     # Set before any rule is added: each rule takes the setting when it is bound.
     app.url_map.merge_slashes = False
     prefix = base_path or None
-    for module in (server, metadata, services, states, tasks, extension_values, profiles, docs):
+    for module in (server, metadata, services, states, tasks, extension_values, profiles, removal, maintenance,
+                   docs):
         app.register_blueprint(module.blueprint, url_prefix=prefix)

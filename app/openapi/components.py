@@ -4,7 +4,7 @@ from apispec.ext.marshmallow import resolver as default_resolver
 
 from app.api.params import AttributeValues, Flag, NameList
 from app.openapi.operations import PROPERTY_DESCRIPTIONS
-from schemas import errors, extension_definitions, resources, server
+from schemas import errors, extension_definitions, maintenance, resources, server
 from schemas.fields import INT64, BusinessAttribute, FlexibleBoolean, FlexibleInteger
 from schemas.timestamps import Timestamp
 
@@ -31,6 +31,7 @@ _STATIC_SCHEMAS = (
     resources.BusinessAttributeDescription,
     extension_definitions.ExtensionDefinitionSchema, extension_definitions.ExtensionOutputSchema,
     server.ServerModeSchema, server.ServerModeAnswer, server.ServerStatus, server.Health,
+    maintenance.PurgeBody, maintenance.PurgeOutcome, maintenance.ErasureOutcome,
     errors.ErrorResponse,
 )
 
