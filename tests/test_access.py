@@ -37,6 +37,7 @@ SPEC_ROLES = {
     "metadata.delete_identification_key": "admin",
     "profiles.create_profile": "writer", "profiles.identify_customer": "reader", "profiles.read_profile": "reader",
     "profiles.replace_profile": "writer", "profiles.delete_profile": "writer",
+    "removal.delete_service": "writer", "removal.erase_customer": "admin", "maintenance.purge": "admin",
     "profiles.replace_extensions": "writer", "profiles.update_record": "writer", "profiles.delete_record": "writer",
 }
 LEVELS = ("reader", "writer", "admin")

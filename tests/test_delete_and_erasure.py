@@ -83,11 +83,16 @@ def test_erasure_leaves_no_row_anywhere_that_mentions_the_customer_or_the_contac
     other = full_service(client, customer_id="KEEP-ME", contact_key="+33100000004")
     unlisted = full_service(client, contact_key="+33100000005")
     other_rows, unlisted_rows = rows_of(other), rows_of(unlisted)
+    _profile_with_key_and_extension(client, "ERASE-ME", "+33100000001")
+    _profile_with_key_and_extension(client, "KEEP-ME", "+33100000004")
 
     body = ok(client.delete("/customers/ERASE-ME?contact_keys=%2B33100000002,%2B33100000003,,%2B33100000002"))
 
     assert body == {"customer_id": "ERASE-ME", "contact_keys": ["+33100000002", "+33100000003"],
-                    "services": 4, "anonymous_services": 2}
+                    "profiles": 1, "services": 4, "anonymous_services": 2}
+    assert error_of(client.get("/profiles/ERASE-ME"), 404)["error_code"] == "PROFILE_NOT_FOUND"
+    assert ok(client.get("/profiles?PhoneNumber=%2B33100000001")) == []
+    assert ok(client.get("/profiles?PhoneNumber=%2B33100000004")) == [{"customer_id": "KEEP-ME"}]
     secrets = ("ERASE-ME", "33100000001", "33100000002", "33100000003", "33100000009")
     leaks = [(table, text) for table, text in _every_row_as_text() if any(s in text for s in secrets)]
     assert leaks == []
@@ -95,9 +100,19 @@ def test_erasure_leaves_no_row_anywhere_that_mentions_the_customer_or_the_contac
     assert ok(client.get("/customers/ERASE-ME/services")) == []
 
 
+def _profile_with_key_and_extension(client, customer_id, phone):
+    """A profile found by a unique identification key on its phone, with an extension value."""
+    if client.get("/metadata/identification-keys/by_phone").status_code == 404:
+        ok(client.post("/metadata/identification-keys",
+                       json={"name": "by_phone", "attributes": ["PhoneNumber"], "unique": True}), 201)
+        ok(client.post("/metadata/profiles/extensions", json=NOTE), 201)
+    ok(client.post("/profiles", json={"customer_id": customer_id, "PhoneNumber": [phone],
+                                      "Note": {"text": f"notes of {customer_id} at {phone}"}}), 201)
+
+
 def test_erasure_of_an_unknown_customer_answers_zero_counts(client):
     assert ok(client.delete("/customers/nobody")) == {
-        "customer_id": "nobody", "contact_keys": [], "services": 0, "anonymous_services": 0}
+        "customer_id": "nobody", "contact_keys": [], "profiles": 0, "services": 0, "anonymous_services": 0}
 
 
 def test_erasure_keeps_a_customers_services_found_by_contact_key_only_when_anonymous(client):

@@ -4,6 +4,7 @@ Not refused in maintenance mode: clearing data out is what that mode is for.
 """
 from flask import Blueprint, jsonify
 
+from app.access import default_roles
 from app.api import load, params, runtime
 from app.api.body import json_body
 from app.errors import Conflict
@@ -13,7 +14,7 @@ from models import now_ms
 from schemas.maintenance import PurgeBody
 from schemas.timestamps import format_ms
 
-blueprint = Blueprint("maintenance", __name__)
+blueprint = default_roles(Blueprint("maintenance", __name__), read="reader", write="admin")
 _body_schema = PurgeBody()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from app.errors import NotFound
+from app.services.profiles import delete_profile
 from models import ExtensionRecord, ExtensionUniqueKey, Service, State, Task, database
 from models.statements import MAX_PARAMETERS
 
@@ -76,10 +77,19 @@ class Erasure:
     """What a right-to-erasure request removed, by kind of row."""
     customer_id: str
     contact_keys: list
-    counts: dict = field(default_factory=lambda: {"services": 0, "anonymous_services": 0})
+    counts: dict = field(default_factory=lambda: {"profiles": 0, "services": 0, "anonymous_services": 0})
 
     def add(self, kind, count):
         self.counts[kind] = self.counts.get(kind, 0) + count
+
+
+def _profile(erasure):
+    """The customer's profile, with its extension values and identification rows."""
+    try:
+        delete_profile(erasure.customer_id)
+    except NotFound:
+        return
+    erasure.add("profiles", 1)
 
 
 def _customer_services(erasure):
@@ -105,9 +115,8 @@ def _remove_all(where, erasure, kind):
             return
 
 
-# One function per kind of data a customer leaves; a customer profile, once profiles exist,
-# is one more step in this list.
-ERASURE_STEPS = (_customer_services, _anonymous_services)
+# One function per kind of data a customer leaves.
+ERASURE_STEPS = (_profile, _customer_services, _anonymous_services)
 
 
 def erase_customer(customer_id, contact_keys=()):
