@@ -40,6 +40,9 @@ class PurgeOutcome(Resource):
 class ErasureOutcome(Resource):
     customer_id = ma.fields.String(required=True)
     contact_keys = ma.fields.List(ma.fields.String(), required=True)
+    profiles = StrictInteger(required=True, metadata={
+        "description": "1 when the customer's profile (with its extension values and identification rows) "
+                       "was removed, else 0."})
     services = StrictInteger(required=True, metadata={"description": "Services of the customer removed."})
     anonymous_services = StrictInteger(required=True, metadata={
         "description": "Services without a customer under one of the contact keys, removed."})

@@ -366,7 +366,8 @@ OPERATIONS = {
     ),
     "removal.erase_customer": Operation(
         tag="Data lifecycle", summary="Erase a customer (right to erasure)",
-        description="Removes every service of the customer (with states, tasks and values) and the anonymous "
+        description="Removes the customer's profile (with its extension values and identification rows), "
+                    "every service of the customer (with states, tasks and values) and the anonymous "
                     "services of the contact keys listed. Services go whole, in transactions of at most 1000 "
                     "services: if the call is interrupted, calling it again finishes it. Answers the counts "
                     "removed (0 when there was nothing).",
