@@ -4,7 +4,7 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from app.db import UNAVAILABLE_ERRORS, discard_connection
+from app.db import UNAVAILABLE_ERRORS, WriteOutcomeUnknown, discard_connection
 from app.ids import IdUnavailable
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,14 @@ def _database_unavailable(error):
     return _api_error(DatabaseUnavailable())
 
 
+def _write_outcome_unknown(error):
+    logger.warning("connection lost during a write; its outcome is unknown: %s", error)
+    discard_connection()
+    return _api_error(DatabaseUnavailable(
+        "the connection to the database was lost while this write was being stored: it may or may "
+        "not have been stored; read before sending it again", error_code="WRITE_OUTCOME_UNKNOWN"))
+
+
 def _id_unavailable(error):
     logger.error("no ID issued: %s", error.message)
     return error_response(503, error.error_code, error.message, headers={"Retry-After": "1"})
@@ -135,6 +143,7 @@ def register_error_handlers(app):
     app.register_error_handler(APIError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(IdUnavailable, _id_unavailable)
+    app.register_error_handler(WriteOutcomeUnknown, _write_outcome_unknown)
     for error_class in UNAVAILABLE_ERRORS:
         app.register_error_handler(error_class, _database_unavailable)
     app.register_error_handler(Exception, _internal_error)

@@ -113,6 +113,8 @@ def _operation(operation, *, endpoint, method, path, values, path_parameters, ma
     if maintenance:
         add(503, "MAINTENANCE")
     add(503, "DATABASE_UNAVAILABLE")
+    if method.lower() != "get":
+        add(503, "WRITE_OUTCOME_UNKNOWN")
     for status, response in error_responses(errors, method=method, path=path).items():
         answer = rendered["responses"].get(status)
         if answer is None:
