@@ -9,6 +9,7 @@ from app.config import Settings
 from app.db import database_kind, drop_moved_database_file, ensure_tables, init_database, UNAVAILABLE_ERRORS
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, LeasedIdSource
+from app.retry import RetryCounter, run_with_retries
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
 from app.services.presenters import Presenter
@@ -27,6 +28,14 @@ class CompactJSONProvider(DefaultJSONProvider):
     ensure_ascii = False
 
 
+class ContextServicesApp(Flask):
+    def dispatch_request(self):
+        """The view, run again when the database refused its transaction for a deadlock or a
+        lock wait (app/retry.py): one place for every route, outside the service functions."""
+        runtime = self.extensions["context_services"]
+        return run_with_retries(super().dispatch_request, counter=runtime.retries)
+
+
 @dataclass
 class Runtime:
     """What the views need besides the request: settings and the per-process collaborators."""
@@ -39,6 +48,7 @@ class Runtime:
     registry: ExtensionRegistry
     events: EventSchemas
     presenter: Presenter
+    retries: RetryCounter
     tables_ready: bool = False
 
     @property
@@ -49,7 +59,7 @@ class Runtime:
 def create_app(settings):
     logging.basicConfig(level=settings["logging"]["level"].upper(),
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__)
+    app = ContextServicesApp(__name__)
     app.json = CompactJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
 
@@ -68,6 +78,7 @@ def create_app(settings):
                                    base_path=settings["api"]["base_path"]),
         events=EventSchemas(business_attributes.resolver),
         presenter=Presenter(ids.layout, business_attributes),
+        retries=RetryCounter(),
         tables_ready=_tables_exist(db),
     )
     app.extensions["context_services"] = runtime

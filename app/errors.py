@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.db import UNAVAILABLE_ERRORS, WriteOutcomeUnknown, discard_connection
 from app.ids import IdUnavailable
+from app.retry import retry_reason
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,10 @@ def _http_error(error):
 
 def _database_unavailable(error):
     logger.warning("database unavailable: %s", error)
-    discard_connection()
+    if retry_reason(error) is None:
+        # A deadlock or lock wait leaves a healthy connection; dropping it would only
+        # cost a reconnect (and, behind a balancer, move this worker to another node).
+        discard_connection()
     return _api_error(DatabaseUnavailable())
 
 

@@ -36,6 +36,10 @@ class ServerWorker(Resource):
     pid = StrictInteger(required=True)
     worker_id = StrictInteger(required=True, allow_none=True,
                               metadata={"description": "the leased worker ID; null while none is held"})
+    transaction_retries = ma.fields.Dict(
+        keys=ma.fields.String(), values=StrictInteger(), required=True,
+        metadata={"description": "requests this worker ran again because the database refused their "
+                                 "transaction, by reason: `deadlock`, `lock_wait_timeout`"})
 
 
 class ServerStatus(Resource):

@@ -40,7 +40,8 @@ def status():
         "server_errors_today": counts["server_errors_today"],
         "memory": _memory(),
         "database": {"kind": state.database_kind, "answers": answers},
-        "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id},
+        "worker": {"pid": os.getpid(), "worker_id": state.ids.worker_id,
+                   "transaction_retries": state.retries.snapshot()},
     }
     return jsonify({key: value for key, value in body.items() if value is not None})
 
