@@ -39,12 +39,16 @@ def create_all_tables(db):
     processes start at once.
 
     SQLite runs DDL inside a write transaction (BEGIN IMMEDIATE serialises the creators);
-    MySQL has no transactional DDL, so a named lock serialises them instead.
+    MySQL has no transactional DDL, so a named lock and a cluster-wide lease
+    (models/schema_lease.py) serialise them instead.
     Raises pw.OperationalError when the lock cannot be had within SCHEMA_LOCK_TIMEOUT_S.
     """
     from models.migrations import upgrade      # migrations import this module
+    from models.schema_lease import schema_lease
     if isinstance(db, pw.MySQLDatabase):
-        with schema_lock(db):
+        # GET_LOCK queues the processes of one server; the lease (a row) also holds across
+        # the nodes of a Galera cluster, where GET_LOCK locks a single node.
+        with schema_lock(db), schema_lease(db, timeout_s=SCHEMA_LOCK_TIMEOUT_S):
             upgrade(db, _create_missing)
     else:
         with db.atomic():
