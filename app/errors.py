@@ -10,6 +10,13 @@ from app.retry import retry_reason
 
 logger = logging.getLogger(__name__)
 
+try:
+    # Raised while the app reads a body that gunicorn cannot parse (a bad chunk size or
+    # terminator): the request is malformed, not the server broken.
+    from gunicorn.http.errors import ParseException as MalformedHttp
+except ImportError:     # served by another WSGI server, which reports its own
+    MalformedHttp = None
+
 
 class APIError(Exception):
     """Root of every error a client is told about; carries the SPEC §2 fields."""
@@ -136,6 +143,12 @@ def _id_unavailable(error):
     return error_response(503, error.error_code, error.message, headers={"Retry-After": "1"})
 
 
+def _malformed_http(error):
+    logger.info("malformed HTTP body on %s %s: %s", request.method, request.path, type(error).__name__)
+    return error_response(400, "BAD_REQUEST", f"the request body is malformed HTTP ({type(error).__name__})",
+                          headers={"Connection": "close"})
+
+
 def _internal_error(error):
     original = getattr(error, "original_exception", None) or error
     logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
@@ -150,4 +163,6 @@ def register_error_handlers(app):
     app.register_error_handler(WriteOutcomeUnknown, _write_outcome_unknown)
     for error_class in UNAVAILABLE_ERRORS:
         app.register_error_handler(error_class, _database_unavailable)
+    if MalformedHttp is not None:
+        app.register_error_handler(MalformedHttp, _malformed_http)
     app.register_error_handler(Exception, _internal_error)

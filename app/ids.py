@@ -140,6 +140,17 @@ class SnowflakeGenerator:
         return now
 
 
+def holder_prefix(pid, *, host=None):
+    """The start of every lease holder name of process pid on this host: 'host:pid:'."""
+    return f"{(host or os.uname().nodename)[:30]}:{pid}:"
+
+
+def parse_holder(holder):
+    """(host, pid) of a lease holder name, or None for a name of another form."""
+    host, _, rest = holder.rpartition(":")[0].rpartition(":")
+    return (host, int(rest)) if rest.isdigit() else None
+
+
 class LeasedIdSource:
     """Holds a worker-ID lease for this process and issues IDs under it.
 
@@ -163,6 +174,8 @@ class LeasedIdSource:
         self._generator = None
         self._renew_at = 0
         self._release_at_exit = False
+        # True while this process's last attempt to claim a lease found none free.
+        self.lease_refused = False
 
     @property
     def worker_id(self):
@@ -171,6 +184,20 @@ class LeasedIdSource:
     def next_id(self):
         generator = self._current_generator()
         return generator.next_id()
+
+    def can_issue(self):
+        """False when this process holds no lease and claiming one now fails (NO_WORKER_ID).
+
+        A process that has not needed an ID yet is not made to claim one here. Raises the
+        database's errors when the claim cannot reach it.
+        """
+        if not self.lease_refused:
+            return True
+        try:
+            self._current_generator()
+        except IdUnavailable:
+            return False
+        return True
 
     def _current_generator(self):
         now = self._clock()
@@ -184,9 +211,10 @@ class LeasedIdSource:
             return self._generator
 
     def _claim(self, now):
-        holder = f"{os.uname().nodename[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        holder = holder_prefix(os.getpid()) + uuid.uuid4().hex[:12]
         claimed = self.lease_model.claim(holder, now=now, expires=now + self.lease_ms,
                                          worker_count=self.layout.max_workers)
+        self.lease_refused = claimed is None
         if claimed is None:
             raise IdUnavailable("NO_WORKER_ID", "every worker ID is leased by another process")
         worker_id, previous_last_ms = claimed

@@ -67,6 +67,26 @@ class WorkerLease(BaseModel):
                     .execute())
 
     @classmethod
+    def holders(cls):
+        """The holder of every lease held now or before (held or expired), as a list."""
+        return [holder for (holder,) in cls.select(cls.holder).where(cls.holder.is_null(False)).tuples()]
+
+    @classmethod
+    def release_holders(cls, holders, *, now):
+        """Free the leases of these holders, as their processes are known dead; return how many.
+
+        last_ms becomes at least `now`: the dead holder may have issued IDs after its last
+        renewal recorded last_ms, but not after its death, which was before now.
+        """
+        if not holders:
+            return 0
+        return (cls
+                .update(holder=None, expires_ms=0,
+                        last_ms=pw.Case(None, [(cls.last_ms < now, now)], cls.last_ms))
+                .where(cls.holder.in_(list(holders)))
+                .execute())
+
+    @classmethod
     def release(cls, worker_id, holder, *, last_ms):
         (cls
          .update(holder=None, expires_ms=0, last_ms=last_ms)

@@ -243,3 +243,34 @@ def test_http_that_never_reaches_the_app_is_refused_without_echoing_it_unescaped
             head, _, body = answer.partition(b"\r\n\r\n")
             assert head.split(b" ")[1] in (b"400", b"414", b"431"), head
             assert HOSTILE_SEGMENT.encode() not in body
+
+
+MALFORMED_CHUNKED_BODIES = [
+    b"zz\r\n{}\r\n0\r\n\r\n",               # chunk size not hexadecimal
+    b"2\r\n{}XX0\r\n\r\n",                  # chunk without its CRLF terminator
+    b"2;" + b"x" * 9000 + b"\r\n{}\r\n0\r\n\r\n",   # chunk extension beyond any sane length
+    b"-2\r\n{}\r\n0\r\n\r\n",               # negative size
+]
+
+
+def _raw_exchange(host, port, raw):
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(raw)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_malformed_chunked_bodies_sent_straight_to_gunicorn_get_a_json_400(tmp_path):
+    with running_gunicorn({}, workers=1, tmp_path=tmp_path) as base_url:
+        host, port = base_url.rsplit("/", 1)[1].split(":")
+        for path in ("/services/start", "/metadata/services/extensions"):
+            for body in MALFORMED_CHUNKED_BODIES:
+                answer = _raw_exchange(host, port, b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                                       b"Transfer-Encoding: chunked\r\n\r\n" + body)
+                head, _, payload = answer.partition(b"\r\n\r\n")
+                assert head.split(b" ")[1] == b"400", (body[:20], answer[:300])
+                error = json.loads(payload)["error"]
+                assert ERROR_KEYS <= set(error) and error["http_code"] == 400, error

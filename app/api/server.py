@@ -8,6 +8,7 @@ from app import __version__, db as db_lifecycle
 from app.api import load, runtime
 from app.api.body import json_body
 from app.errors import DatabaseUnavailable
+from app.ids import IdUnavailable
 from schemas.server import ServerModeSchema
 from schemas.timestamps import format_ms
 
@@ -17,9 +18,12 @@ _mode_schema = ServerModeSchema()
 
 @blueprint.get("/healthz")
 def healthz():
-    """200 when the database answers; else the SPEC §2 503, like every other error."""
+    """200 when the database answers and this worker can issue IDs; else the SPEC §2 503."""
     if not db_lifecycle.ping():
         raise DatabaseUnavailable()
+    if not runtime().ids.can_issue():
+        raise IdUnavailable("NO_WORKER_ID", "this worker holds no worker-ID lease: every worker ID is "
+                                            "leased by another process")
     return jsonify({"status": "ok"})
 
 

@@ -139,9 +139,11 @@ OPERATIONS = {
     # --- server --------------------------------------------------------------------------
     "server.healthz": Operation(
         tag="Server", summary="Health check",
-        description="For nginx and load balancers: 200 when the database answers, else 503 "
-                    "`DATABASE_UNAVAILABLE` in the error shape of every other route.",
-        answers=(Answer(200, "The database answers.", "Health"),),
+        description="For nginx and load balancers: 200 when the database answers and the worker that "
+                    "answered can issue service IDs, else 503 `DATABASE_UNAVAILABLE` or `NO_WORKER_ID` in "
+                    "the error shape of every other route.",
+        answers=(Answer(200, "The database answers and this worker can issue IDs.", "Health"),),
+        errors={503: ("NO_WORKER_ID",)},
     ),
     "server.status": Operation(
         tag="Server", summary="Server status",
