@@ -23,9 +23,19 @@ class WriteOutcomeUnknown(pw.OperationalError):
     """
 
 
-# The MySQL client error for a connection that broke while an answer was awaited: the
-# statement went out and may have run. (Its sibling 2006 means it never went out.)
+class TransactionLost(pw.OperationalError):
+    """The connection broke inside a transaction before its COMMIT went out.
+
+    The server drops uncommitted work with the connection, so nothing was stored: the whole
+    request may run again on a new connection (app/retry.py).
+    """
+
+
+# MySQL client errors: 2013, the connection broke while an answer was awaited (the statement
+# went out and may have run); 2006, it broke before the statement went out; 0, PyMySQL's
+# "this connection is closed already".
 CR_SERVER_LOST = 2013
+CONNECTION_LOST = {CR_SERVER_LOST, 2006, 0}
 
 
 class ReconnectingMySQLDatabase(ReconnectMixin, pw.MySQLDatabase):
@@ -33,25 +43,30 @@ class ReconnectingMySQLDatabase(ReconnectMixin, pw.MySQLDatabase):
 
     Only a statement that cannot have taken effect is sent again on the new connection: a
     read, or a write whose connection was found dead before it went out. A write or COMMIT
-    whose connection broke while its answer was awaited raises WriteOutcomeUnknown.
+    whose connection broke while its answer was awaited raises WriteOutcomeUnknown; a
+    connection lost inside a transaction, before its COMMIT went out, TransactionLost.
     """
 
     def execute_sql(self, sql, params=None):
+        if self.in_transaction():
+            return self._execute_in_transaction(sql, params)
         if _only_reads(sql):
             return super().execute_sql(sql, params)
-        return self._execute_write_once(sql, params)
+        return self._execute_autocommit_write(sql, params)
 
-    def _execute_write_once(self, sql, params):
-        # Inside a transaction a lost connection takes the uncommitted work with it: only an
-        # autocommit statement (or the COMMIT) can have been stored without an answer.
-        autocommit = not self.in_transaction()
-        if autocommit:
-            self._replace_connection_closed_by_server()
+    def _execute_in_transaction(self, sql, params):
         try:
             return pw.MySQLDatabase.execute_sql(self, sql, params)
         except UNAVAILABLE_ERRORS as error:
-            if autocommit:
-                _raise_lost_outcome(error)
+            _raise_if_lost(error, TransactionLost)
+            raise
+
+    def _execute_autocommit_write(self, sql, params):
+        self._replace_connection_closed_by_server()
+        try:
+            return pw.MySQLDatabase.execute_sql(self, sql, params)
+        except UNAVAILABLE_ERRORS as error:
+            _raise_lost_outcome(error)
             raise
 
     def commit(self):
@@ -59,6 +74,7 @@ class ReconnectingMySQLDatabase(ReconnectMixin, pw.MySQLDatabase):
             return super().commit()
         except UNAVAILABLE_ERRORS as error:
             _raise_lost_outcome(error)
+            _raise_if_lost(error, TransactionLost)      # the COMMIT never went out
             raise
 
     def rollback(self):
@@ -98,8 +114,17 @@ def _only_reads(sql):
 
 def _raise_lost_outcome(error):
     """Raise WriteOutcomeUnknown when error says the write may have been applied."""
-    if error.args and error.args[0] == CR_SERVER_LOST:
+    if _error_number(error) == CR_SERVER_LOST:
         raise WriteOutcomeUnknown(*error.args) from error
+
+
+def _raise_if_lost(error, lost_class):
+    if _error_number(error) in CONNECTION_LOST:
+        raise lost_class(*error.args) from error
+
+
+def _error_number(error):
+    return error.args[0] if error.args and isinstance(error.args[0], int) else None
 
 
 class SqliteFileDatabase(pw.SqliteDatabase):

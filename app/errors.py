@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.db import UNAVAILABLE_ERRORS, WriteOutcomeUnknown, discard_connection
 from app.ids import IdUnavailable
-from app.retry import retry_reason
+from app.retry import CONNECTION_LOST, retry_reason
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _http_error(error):
 
 def _database_unavailable(error):
     logger.warning("database unavailable: %s", error)
-    if retry_reason(error) is None:
+    if retry_reason(error) in (None, CONNECTION_LOST):
         # A deadlock or lock wait leaves a healthy connection; dropping it would only
         # cost a reconnect (and, behind a balancer, move this worker to another node).
         discard_connection()

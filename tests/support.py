@@ -219,6 +219,10 @@ class TcpProxy:
         listener, self._listener = self._listener, None
         if listener is not None:
             _shut(listener)     # wakes the accept() of the listening thread on Linux
+        self.cut()
+
+    def cut(self):
+        """Cut every forwarded connection and go on listening: a break, not an outage."""
         with self._lock:
             cut, self._open = self._open, set()
         for connection in cut:
