@@ -77,7 +77,9 @@ HTTP_ERROR_CODES = {
     431: "HEADERS_TOO_LARGE",
     500: "INTERNAL_ERROR",
     501: "NOT_IMPLEMENTED",
+    502: "BAD_GATEWAY",           # also nginx's own answer when gunicorn cannot be reached
     503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",       # also nginx's own answer when gunicorn does not answer in time
 }
 
 HTTP_MESSAGES = {

@@ -38,9 +38,12 @@ def on_starting(server):
     from app.master import settings_of_this_deployment
     try:
         settings = settings_of_this_deployment()
+    except ConfigError as error:
+        # Said as wsgi.py says it, before any worker boots.
+        raise SystemExit(f"context-services: configuration error: {error}") from None
+    try:
         refuse_too_many_workers(server.num_workers, settings)
-    except (ConfigError, TooManyWorkers) as error:
-        server.log.error("context-services: %s", error)
+    except TooManyWorkers as error:
         raise SystemExit(f"context-services: {error}") from None
     released = release_leases_of_dead_processes(settings)
     if released:

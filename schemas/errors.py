@@ -72,7 +72,8 @@ ERROR_CODES = {
     "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
     "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "
                          "task operations are refused, metadata and server operations work."),
-    "DATABASE_UNAVAILABLE": (503, "The database cannot be reached; `Retry-After` says when to try again."),
+    "DATABASE_UNAVAILABLE": (503, "The database cannot be reached, or refused the transaction three times; "
+                                  "nothing of the request was stored. `Retry-After` says when to try again."),
     "WRITE_OUTCOME_UNKNOWN": (503, "The connection to the database broke after the write was sent: it may or "
                                    "may not have been stored. Ends, completes and extension-value writes "
                                    "can simply be sent again; before sending a start again, read the "
@@ -91,4 +92,9 @@ ERROR_CODES = {
     "NOT_IMPLEMENTED": (501, "The HTTP layer does not implement the method."),
     "CONFLICT": (409, "A conflict the HTTP layer reported without a more specific code."),
     "SERVICE_UNAVAILABLE": (503, "Unavailable, without a more specific code."),
+    # Answered by the example nginx (deploy/nginx.conf) itself, never by the application.
+    "BAD_GATEWAY": (502, "nginx could not reach the application server (stopped, restarting or "
+                         "overloaded); try again shortly."),
+    "GATEWAY_TIMEOUT": (504, "nginx gave up waiting for the application server's answer; the request "
+                             "may or may not have taken effect."),
 }

@@ -72,10 +72,13 @@ def test_nginx_forwards_to_where_gunicorn_listens_by_default():
     assert upstream == gunicorn_settings()["bind"]
 
 
-def test_nginx_own_413_has_the_spec_error_shape():
-    body = re.search(r"return 413 '([^']+)';", NGINX_CONF.read_text()).group(1)
-    error = json.loads(body.replace("$request_method", "POST").replace("$uri", "/services/start"))["error"]
-    assert set(error) == ERROR_KEYS and error["http_code"] == 413 and error["error_code"] == "PAYLOAD_TOO_LARGE"
+def test_nginx_own_answers_have_the_spec_error_shape():
+    answers = re.findall(r"return (\d+) '([^']+)';", NGINX_CONF.read_text())
+    assert sorted(int(status) for status, _ in answers) == [400, 413, 414, 431, 502, 504]
+    for status, body in answers:
+        body = body.removesuffix("\\n")    # nginx turns the \n that ends each into a newline
+        error = json.loads(body.replace("$cs_error_method", "POST").replace("$cs_error_uri", "/services/start"))
+        assert set(error["error"]) == ERROR_KEYS and error["error"]["http_code"] == int(status)
 
 
 # --- binding -------------------------------------------------------------------------
