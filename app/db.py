@@ -119,7 +119,9 @@ def _raise_lost_outcome(error):
 
 
 def _raise_if_lost(error, lost_class):
-    if _error_number(error) in CONNECTION_LOST:
+    # A read that timed out found the server too slow, not gone: running the request again
+    # would only wait as long once more.
+    if _error_number(error) in CONNECTION_LOST and "timed out" not in str(error):
         raise lost_class(*error.args) from error
 
 

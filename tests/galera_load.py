@@ -5,12 +5,11 @@ extension values, and state and task starts on a few shared services, so that tw
 write to one service through different Galera nodes at the same moment.
 """
 import random
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 
-from tests.load import KEYS_PER_START, RECORDS_PER_START, request, start_body
+from tests.load import KEYS_PER_START, RECORDS_PER_START, StartLoad, request, start_body
 
 CHILD_KINDS = {"states": "state_id", "tasks": "task_id"}
 
@@ -27,40 +26,21 @@ class Answer:
     contact_key: str | None = None
 
 
-class MixedLoad:
+class MixedLoad(StartLoad):
     """`threads` clients sending starts of services, states and tasks until stop()."""
 
     def __init__(self, hosts, shared_services, *, threads, tag):
+        super().__init__(hosts[0], connections=threads, tag=tag)
         self.hosts = hosts
         self.shared = shared_services
-        self.tag = tag
-        self.answers = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)]
-
-    def __enter__(self):
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def stop(self):
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
 
     def _run(self, thread_no):
         chooser = random.Random(thread_no)
-        sent = 0
-        while not self._stop.is_set():
-            sent += 1
+        while (number := self._next_number()) is not None:
             host = chooser.choice(self.hosts)
             kind = chooser.choice(("services", "states", "tasks"))
             if kind == "services":
-                answer = self._start_service(host, f"{self.tag}-{thread_no}-{sent}")
+                answer = self._start_service(host, f"{self.tag}-{thread_no}-{number}")
             else:
                 answer = self._start_child(host, kind, chooser.choice(self.shared))
             with self._lock:
@@ -82,14 +62,6 @@ class MixedLoad:
     def snapshot(self):
         with self._lock:
             return list(self.answers)
-
-    def wait_for_created(self, at_least, *, timeout_s):
-        deadline = time.monotonic() + timeout_s
-        while sum(1 for answer in self.snapshot() if answer.status == 201) < at_least:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"fewer than {at_least} answers 201 within {timeout_s} s: "
-                                     f"{Counter(answer.status for answer in self.snapshot())}")
-            time.sleep(0.1)
 
 
 def _error_code(body):
