@@ -4,6 +4,8 @@ import time
 
 import peewee as pw
 
+from models.schema_lease import schema_lease
+
 database = pw.DatabaseProxy()
 
 # Filled by the model modules as they are imported, in dependency order.
@@ -44,11 +46,11 @@ def create_all_tables(db):
     Raises pw.OperationalError when the lock cannot be had within SCHEMA_LOCK_TIMEOUT_S.
     """
     from models.migrations import upgrade      # migrations import this module
-    from models.schema_lease import schema_lease
     if isinstance(db, pw.MySQLDatabase):
         # GET_LOCK queues the processes of one server; the lease (a row) also holds across
         # the nodes of a Galera cluster, where GET_LOCK locks a single node.
-        with schema_lock(db), schema_lease(db, timeout_s=SCHEMA_LOCK_TIMEOUT_S):
+        with (schema_lock(db),
+              schema_lease(db, timeout_s=SCHEMA_LOCK_TIMEOUT_S, table_settings=mysql_table_settings(db))):
             upgrade(db, _create_missing)
     else:
         with db.atomic():

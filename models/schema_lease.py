@@ -19,8 +19,6 @@ import uuid
 
 import peewee as pw
 
-from models.base import mysql_table_settings
-
 logger = logging.getLogger(__name__)
 
 TABLE = "schema_lease"
@@ -31,13 +29,14 @@ DEADLOCK = 1213     # how MySQL and Galera refuse one of two conflicting writers
 
 
 @contextlib.contextmanager
-def schema_lease(db, *, timeout_s):
-    """Hold the cluster-wide schema lease for the block.
+def schema_lease(db, *, timeout_s, table_settings):
+    """Hold the cluster-wide schema lease for the block; the lease's table, created with
+    table_settings (MySQL table options) when missing, is not one of the models.
 
     Raises pw.OperationalError when it was not free within timeout_s.
     """
     holder = f"{os.uname().nodename[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-    _ensure_lease_row(db)
+    _ensure_lease_row(db, table_settings)
     deadline = time.monotonic() + timeout_s
     while not _try_take(db, holder):
         if time.monotonic() > deadline:
@@ -49,10 +48,9 @@ def schema_lease(db, *, timeout_s):
         _release(db, holder)
 
 
-def _ensure_lease_row(db):
+def _ensure_lease_row(db, table_settings):
     db.execute_sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (name VARCHAR(16) PRIMARY KEY, "
-                   "holder VARCHAR(64) NULL, expires_ms BIGINT NOT NULL DEFAULT 0) "
-                   + " ".join(mysql_table_settings(db)))
+                   "holder VARCHAR(64) NULL, expires_ms BIGINT NOT NULL DEFAULT 0) " + " ".join(table_settings))
     _ignoring_conflicts(db, f"INSERT IGNORE INTO {TABLE} (name, expires_ms) VALUES ('schema', 0)", ())
 
 
