@@ -111,6 +111,7 @@ def figures(answers, moments, log_text):
         "answers": dict(Counter(a.status if a.status != 503 else f"503 {a.error_code}" for a in answers)),
         "503 at (s after the kill)": [round(a.done_s - moments["killed"], 1) for a in answers if a.status == 503],
         "restarted at (s after the kill)": round(moments["restarted"] - moments["killed"], 1),
+        "503 causes (MySQL error numbers)": dict(Counter(re.findall(r"database unavailable: \((\d+)", log_text))),
         "retries": len(re.findall(r"transaction refused \((deadlock|lock_wait_timeout|connection_lost)\)", log_text)),
         "201/s before": round(rate(moments["began"], moments["killed"]), 1),
         "201/s node down": round(rate(moments["killed"], moments["synced"]), 1),
