@@ -96,7 +96,8 @@ class GaleraNode:
              "--user=mysql", "--auth-root-authentication-method=normal", "--skip-test-db"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=READY_TIMEOUT_S)
         if finished.returncode != 0:
-            raise RuntimeError(f"mariadb-install-db for {self.name} failed:\n{finished.stdout.decode(errors='replace')}")
+            output = finished.stdout.decode(errors="replace")
+            raise RuntimeError(f"mariadb-install-db for {self.name} failed:\n{output}")
 
     def start(self, *, new_cluster=False):
         """Start mariadbd (bootstrapping a new cluster, or joining the running one)."""

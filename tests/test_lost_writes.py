@@ -61,7 +61,7 @@ def _assert_outcome_unknown(response):
 
 
 @only_mysql
-def test_connection_lost_during_an_autocommit_insert_is_503_and_the_insert_is_not_sent_again(make_app, proxy):  # noqa: F811
+def test_connection_lost_during_an_autocommit_insert_is_503_and_not_sent_again(make_app, proxy):  # noqa: F811
     client = make_app(database={"url": mysql_url_through(proxy.start())}).test_client()
     assert client.get("/healthz").status_code == 200
     body = {"contact_key": "lost-during-insert", "service_type": 1}
