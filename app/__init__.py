@@ -8,11 +8,11 @@ from flask.json.provider import DefaultJSONProvider
 from app.auth import install as install_auth
 from app.config import RESERVED_PROFILE_NAMES, Settings, redact
 from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
-                    UNAVAILABLE_ERRORS)
+                    UNAVAILABLE_ERRORS, WriteOutcomeUnknown)
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, IdUnavailable, LeasedIdSource
 from app.version import server_version
-from app.retry import RetryCounter, retry_reason, run_with_retries
+from app.retry import CONNECTION_LOST, RetryCounter, retry_reason, run_with_retries
 from app.services.business_attributes import BusinessAttributes
 from app.services.extension_registry import ExtensionRegistry
 from app.services.identification_keys import IdentificationKeys
@@ -103,7 +103,8 @@ def create_app(settings):
     app.extensions["context_services"] = runtime
 
     register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS,
-                            discard_connection=_discard_unless_retryable, id_errors=(IdUnavailable,))
+                            discard_connection=_discard_unless_retryable, id_errors=(IdUnavailable,),
+                            outcome_unknown_errors=(WriteOutcomeUnknown,))
     runtime.authenticator = install_auth(app, settings)
     _register_request_hooks(app, runtime)
     telemetry.install(app, runtime)
@@ -117,7 +118,7 @@ def create_app(settings):
 def _discard_unless_retryable(error):
     # A deadlock or lock wait leaves a healthy connection; dropping it would only cost a
     # reconnect (and, behind a balancer, move this worker to another node).
-    if retry_reason(error) is None:
+    if retry_reason(error) in (None, CONNECTION_LOST):
         discard_connection()
 
 

@@ -1,6 +1,7 @@
 """The database connection lifecycle: one live connection per worker process."""
 import logging
 import os
+import select
 from urllib.parse import quote
 
 import peewee as pw
@@ -16,8 +17,117 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE_ERRORS = (pw.OperationalError, pw.InterfaceError)
 
 
+class WriteOutcomeUnknown(pw.OperationalError):
+    """The connection was lost after a write or a COMMIT went out: it may have been stored or not.
+
+    Sending the statement again could store it twice, so the client is told (503) instead.
+    """
+
+
+class TransactionLost(pw.OperationalError):
+    """The connection broke inside a transaction before its COMMIT went out.
+
+    The server drops uncommitted work with the connection, so nothing was stored: the whole
+    request may run again on a new connection (app/retry.py).
+    """
+
+
+# MySQL client errors: 2013, the connection broke while an answer was awaited (the statement
+# went out and may have run); 2006, it broke before the statement went out; 0, PyMySQL's
+# "this connection is closed already".
+CR_SERVER_LOST = 2013
+CONNECTION_LOST = {CR_SERVER_LOST, 2006, 0}
+
+
 class ReconnectingMySQLDatabase(ReconnectMixin, pw.MySQLDatabase):
-    """Replaces a connection the server dropped (restart, wait_timeout, KILL) on the next query."""
+    """Replaces a connection the server dropped (restart, wait_timeout, KILL) on the next query.
+
+    Only a statement that cannot have taken effect is sent again on the new connection: a
+    read, or a write whose connection was found dead before it went out. A write or COMMIT
+    whose connection broke while its answer was awaited raises WriteOutcomeUnknown; a
+    connection lost inside a transaction, before its COMMIT went out, TransactionLost.
+    """
+
+    def execute_sql(self, sql, params=None):
+        if self.in_transaction():
+            return self._execute_in_transaction(sql, params)
+        if _only_reads(sql):
+            return super().execute_sql(sql, params)
+        return self._execute_autocommit_write(sql, params)
+
+    def _execute_in_transaction(self, sql, params):
+        try:
+            return pw.MySQLDatabase.execute_sql(self, sql, params)
+        except UNAVAILABLE_ERRORS as error:
+            _raise_if_lost(error, TransactionLost)
+            raise
+
+    def _execute_autocommit_write(self, sql, params):
+        self._replace_connection_closed_by_server()
+        try:
+            return pw.MySQLDatabase.execute_sql(self, sql, params)
+        except UNAVAILABLE_ERRORS as error:
+            _raise_lost_outcome(error)
+            raise
+
+    def commit(self):
+        try:
+            return super().commit()
+        except UNAVAILABLE_ERRORS as error:
+            _raise_lost_outcome(error)
+            _raise_if_lost(error, TransactionLost)      # the COMMIT never went out
+            raise
+
+    def rollback(self):
+        try:
+            return super().rollback()
+        except UNAVAILABLE_ERRORS:
+            # The connection is dead, and the server drops an open transaction with it. Raising
+            # here would hide the error that ended the transaction (a lost COMMIT above all).
+            logger.debug("rollback on a broken connection", exc_info=True)
+
+    def _replace_connection_closed_by_server(self):
+        if self.is_closed() or not _peer_closed(self._state.conn):
+            return
+        try:
+            self.close()        # the next statement connects again
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close in any way
+            logger.debug("closing a connection the server closed failed", exc_info=True)
+
+
+def _peer_closed(connection):
+    """True when the server (or a proxy) closed the connection or has already answered on it.
+
+    A connection at rest has nothing to read: anything readable (an end of file, an error
+    packet about a timeout) means it is no longer usable. One poll, no round trip.
+    """
+    sock = getattr(connection, "_sock", None)
+    if sock is None:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _only_reads(sql):
+    return sql.lstrip()[:6].upper() in ("SELECT", "SHOW")
+
+
+def _raise_lost_outcome(error):
+    """Raise WriteOutcomeUnknown when error says the write may have been applied."""
+    if _error_number(error) == CR_SERVER_LOST:
+        raise WriteOutcomeUnknown(*error.args) from error
+
+
+def _raise_if_lost(error, lost_class):
+    # A read that timed out found the server too slow, not gone: running the request again
+    # would only wait as long once more.
+    if _error_number(error) in CONNECTION_LOST and "timed out" not in str(error):
+        raise lost_class(*error.args) from error
+
+
+def _error_number(error):
+    return error.args[0] if error.args and isinstance(error.args[0], int) else None
 
 
 class SqliteFileDatabase(pw.SqliteDatabase):

@@ -136,6 +136,18 @@ def _database_unavailable(discard_connection):
     return answer
 
 
+def _write_outcome_unknown(discard_connection):
+    def answer(error):
+        logger.warning("connection lost during a write (request %s); its outcome is unknown: %s",
+                       current_request_id(), error)
+        metrics.count_database_error("outcome_unknown")
+        discard_connection(error)
+        return _api_error(DatabaseUnavailable(
+            "the connection to the database was lost while this write was being stored: it may or may "
+            "not have been stored; read before sending it again", error_code="WRITE_OUTCOME_UNKNOWN"))
+    return answer
+
+
 def _id_unavailable(error):
     logger.error("no ID issued (request %s): %s", current_request_id(), error.message)
     return error_response(503, error.error_code, error.message, headers={"Retry-After": "1"})
@@ -154,17 +166,21 @@ def _internal_error(error):
     return error_response(500, "INTERNAL_ERROR", "internal server error; it has been logged")
 
 
-def register_error_handlers(app, *, database_errors=(), discard_connection=lambda error: None, id_errors=()):
+def register_error_handlers(app, *, database_errors=(), discard_connection=lambda error: None, id_errors=(),
+                            outcome_unknown_errors=()):
     """Register on the app, not a blueprint: routing 404/405 never reach a blueprint's handler.
 
-    database_errors are answered 503 DATABASE_UNAVAILABLE after discard_connection(error), which
-    decides whether the connection is worth keeping; id_errors
-    (carrying error_code and message) 503 with their own code.
+    database_errors are answered 503 DATABASE_UNAVAILABLE and outcome_unknown_errors (a connection
+    lost after a write went out) 503 WRITE_OUTCOME_UNKNOWN, each after discard_connection(error),
+    which decides whether the connection is worth keeping; id_errors (carrying error_code and
+    message) 503 with their own code.
     """
     app.register_error_handler(APIError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     for error_class in id_errors:
         app.register_error_handler(error_class, _id_unavailable)
+    for error_class in outcome_unknown_errors:
+        app.register_error_handler(error_class, _write_outcome_unknown(discard_connection))
     for error_class in database_errors:
         app.register_error_handler(error_class, _database_unavailable(discard_connection))
     if MalformedHttp is not None:

@@ -7,9 +7,11 @@ Nothing of such a request was stored, so the view runs again from the start: its
 cached by the first reading. A view does its writes in one transaction or one statement,
 which is what makes this safe.
 
-Errors that may follow a commit (a connection lost during a write, 2006/2013) are an unknown
-outcome and are never retried here. SQLite is not retried either: it has already waited its
-busy timeout for the lock before refusing.
+A connection lost inside a transaction before its COMMIT went out (app.db.TransactionLost)
+is retried too: the server dropped the uncommitted work with the connection. A connection lost
+after a write or a COMMIT went out may follow a commit: that outcome is unknown and never
+retried here (app.db.WriteOutcomeUnknown). SQLite is not retried either: it has already waited
+its busy timeout for the lock before refusing.
 """
 import collections
 import logging
@@ -20,11 +22,16 @@ import time
 import peewee as pw
 
 from app import metrics
+from app.db import TransactionLost
 
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 3
 RETRYABLE_MYSQL_ERRORS = {1213: "deadlock", 1205: "lock_wait_timeout"}
+# A connection that broke inside a transaction before its COMMIT went out (a database node
+# died): nothing was stored, and the next try connects again, through HAProxy to a live node.
+CONNECTION_LOST = "connection_lost"
+REASONS = (*RETRYABLE_MYSQL_ERRORS.values(), CONNECTION_LOST)
 # Between tries, a random wait up to this many seconds times the try number: two requests
 # that deadlocked each other do not meet again in the same order at once.
 JITTER_S = 0.02
@@ -40,7 +47,10 @@ def mysql_error_code(error):
 
 
 def retry_reason(error):
-    """'deadlock' or 'lock_wait_timeout' when error is one a whole-request retry may cure, else None."""
+    """'deadlock', 'lock_wait_timeout' or 'connection_lost' when error is one a whole-request
+    retry may cure, else None."""
+    if isinstance(error, TransactionLost):
+        return CONNECTION_LOST
     if not isinstance(error, pw.OperationalError):
         return None
     return RETRYABLE_MYSQL_ERRORS.get(mysql_error_code(error))
@@ -60,7 +70,7 @@ class RetryCounter:
 
     def snapshot(self):
         with self._lock:
-            return {reason: self._counts[reason] for reason in RETRYABLE_MYSQL_ERRORS.values()}
+            return {reason: self._counts[reason] for reason in REASONS}
 
 
 def run_with_retries(run, *, counter, sleep=time.sleep, jitter=random.random):

@@ -4,6 +4,8 @@ import time
 
 import peewee as pw
 
+from models.schema_lease import schema_lease
+
 database = pw.DatabaseProxy()
 
 # Filled by the model modules as they are imported, in dependency order.
@@ -39,12 +41,16 @@ def create_all_tables(db):
     processes start at once.
 
     SQLite runs DDL inside a write transaction (BEGIN IMMEDIATE serialises the creators);
-    MySQL has no transactional DDL, so a named lock serialises them instead.
+    MySQL has no transactional DDL, so a named lock and a cluster-wide lease
+    (models/schema_lease.py) serialise them instead.
     Raises pw.OperationalError when the lock cannot be had within SCHEMA_LOCK_TIMEOUT_S.
     """
     from models.migrations import upgrade      # migrations import this module
     if isinstance(db, pw.MySQLDatabase):
-        with schema_lock(db):
+        # GET_LOCK queues the processes of one server; the lease (a row) also holds across
+        # the nodes of a Galera cluster, where GET_LOCK locks a single node.
+        with (schema_lock(db),
+              schema_lease(db, timeout_s=SCHEMA_LOCK_TIMEOUT_S, table_settings=mysql_table_settings(db))):
             upgrade(db, _create_missing)
     else:
         with db.atomic():

@@ -18,6 +18,21 @@ class ServerSetting(BaseModel):
         cls.insert(key=key, value=value).on_conflict_replace().execute()
 
 
+DEADLOCK = 1213     # how MySQL and Galera refuse the loser of two conflicting writes
+# Enough that processes starting together, each losing races to the others, still find one.
+CLAIM_CANDIDATES = 64
+
+
+def _taken(update):
+    """Run a lease-taking UPDATE; True when it took the row, False when it did not match or lost."""
+    try:
+        return bool(update.execute())
+    except pw.OperationalError as error:
+        if error.args and error.args[0] == DEADLOCK:
+            return False
+        raise
+
+
 class WorkerLease(BaseModel):
     """One row per possible worker ID; a holder owns it until expires_ms."""
     MAX_WORKERS = 1024
@@ -38,21 +53,22 @@ class WorkerLease(BaseModel):
 
     @classmethod
     def claim(cls, holder, *, now, expires, worker_count):
-        """Take a free or expired worker ID below worker_count; return (worker_id, last_ms) or None."""
+        """Take a free or expired worker ID below worker_count; return (worker_id, last_ms) or None.
+
+        Exclusive across processes, hosts and Galera nodes: the UPDATE matches only a lease
+        still free, and of two nodes taking one lease at once certification refuses one (1213),
+        which here means "taken by another": the next candidate is tried. Never-used and
+        longest-expired IDs come first.
+        """
+        free = (cls.holder.is_null()) | (cls.expires_ms < now)
         candidates = (cls
                       .select(cls.worker_id)
-                      .where((cls.worker_id < worker_count)
-                             & ((cls.holder.is_null()) | (cls.expires_ms < now)))
+                      .where((cls.worker_id < worker_count) & free)
                       .order_by(cls.expires_ms, cls.worker_id)
-                      .limit(8)
+                      .limit(CLAIM_CANDIDATES)
                       .tuples())
         for (worker_id,) in list(candidates):
-            taken = (cls
-                     .update(holder=holder, expires_ms=expires)
-                     .where((cls.worker_id == worker_id)
-                            & ((cls.holder.is_null()) | (cls.expires_ms < now)))
-                     .execute())
-            if taken:
+            if _taken(cls.update(holder=holder, expires_ms=expires).where((cls.worker_id == worker_id) & free)):
                 last_ms = cls.select(cls.last_ms).where(cls.worker_id == worker_id).scalar()
                 return worker_id, last_ms
         return None

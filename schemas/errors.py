@@ -149,7 +149,13 @@ ERROR_CODES = {
     "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
     "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "
                          "task operations are refused, metadata and server operations work."),
-    "DATABASE_UNAVAILABLE": (503, "The database cannot be reached; `Retry-After` says when to try again."),
+    "DATABASE_UNAVAILABLE": (503, "The database cannot be reached, or refused the transaction three times; "
+                                  "nothing of the request was stored. `Retry-After` says when to try again."),
+    "WRITE_OUTCOME_UNKNOWN": (503, "The connection to the database broke after the write was sent: it may or "
+                                   "may not have been stored. Ends, completes and extension-value writes "
+                                   "can simply be sent again; before sending a start again, read the "
+                                   "service's active states or tasks (or the customer's active services) "
+                                   "to see whether it was stored."),
     "NO_WORKER_ID": (503, "This process holds no worker-ID lease (every worker ID is leased by another "
                           "process), so it cannot issue a service_id."),
     "CLOCK_MOVED_BACKWARDS": (503, "The system clock stepped back by more than `[ids] max_clock_skew_ms`; "

@@ -39,7 +39,8 @@ class ServerWorker(Resource):
     transaction_retries = ma.fields.Dict(
         keys=ma.fields.String(), values=StrictInteger(), required=True,
         metadata={"description": "requests this worker ran again because the database refused their "
-                                 "transaction, by reason: `deadlock`, `lock_wait_timeout`"})
+                                 "transaction, by reason: `deadlock`, `lock_wait_timeout`, or "
+                                 "`connection_lost` (the connection broke before the commit)"})
     password_checks = StrictInteger(metadata={
         "description": "with [auth] mode = basic: credentials this worker checked with the password KDF"})
     cached_credentials = StrictInteger(metadata={

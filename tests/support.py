@@ -106,19 +106,43 @@ def running_gunicorn(config_text_or_dict, *, workers=4, tmp_path, env=None):
     production. Yields once GET /healthz answers 200; raises RuntimeError with gunicorn's log
     when the server exits or does not get ready. Stops the server (gracefully) on exit.
     """
-    config_path = _write_config(config_text_or_dict, tmp_path)
-    port = free_port()
-    log_path = Path(tmp_path) / f"gunicorn-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(_gunicorn_command(port, workers), cwd=REPO,
-                                   env=_server_environment(config_path, env),
-                                   stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    process, base_url, log_path = _spawn_gunicorn(config_text_or_dict, tmp_path, workers=workers, env=env)
     try:
         _wait_ready(process, base_url, log_path)
         yield base_url
     finally:
         _stop(process)
+
+
+@contextlib.contextmanager
+def running_gunicorns(configs, *, workers=4, tmp_path, env=None):
+    """Several gunicorn servers started at one moment, as hosts that boot together; yield their
+    base URLs once every one answers /healthz. Each gets its own directory under tmp_path
+    (config, log); all are stopped on exit."""
+    started = []
+    try:
+        for number, config in enumerate(configs, start=1):
+            directory = Path(tmp_path) / f"host{number}"
+            directory.mkdir(exist_ok=True)
+            started.append(_spawn_gunicorn(config, directory, workers=workers, env=env))
+        for process, base_url, log_path in started:
+            _wait_ready(process, base_url, log_path)
+        yield [base_url for _, base_url, _ in started]
+    finally:
+        for process, _, _ in started:
+            _stop(process)
+
+
+def _spawn_gunicorn(config_text_or_dict, directory, *, workers, env):
+    """Start gunicorn with its config and log in directory; (process, base URL, log path)."""
+    config_path = _write_config(config_text_or_dict, directory)
+    port = free_port()
+    log_path = Path(directory) / f"gunicorn-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(_gunicorn_command(port, workers), cwd=REPO,
+                                   env=_server_environment(config_path, env),
+                                   stdout=log, stderr=subprocess.STDOUT)
+    return process, f"http://127.0.0.1:{port}", log_path
 
 
 def _wait_ready(process, base_url, log_path):
@@ -203,6 +227,10 @@ class TcpProxy:
         listener, self._listener = self._listener, None
         if listener is not None:
             _shut(listener)     # wakes the accept() of the listening thread on Linux
+        self.cut()
+
+    def cut(self):
+        """Cut every forwarded connection and go on listening: a break, not an outage."""
         with self._lock:
             cut, self._open = self._open, set()
         for connection in cut:

@@ -34,7 +34,7 @@ def test_a_deadlock_is_retried_and_counted():
     run, calls = _scripted([_refusal(1213, "Deadlock found"), _refusal(1205, "Lock wait timeout")])
     assert run_with_retries(run, counter=counter, sleep=lambda s: None) == "answer"
     assert calls == [1, 2, 3]
-    assert counter.snapshot() == {"deadlock": 1, "lock_wait_timeout": 1}
+    assert counter.snapshot() == {"deadlock": 1, "lock_wait_timeout": 1, "connection_lost": 0}
 
 
 def test_after_the_last_try_the_refusal_is_raised():

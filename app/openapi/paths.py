@@ -133,7 +133,7 @@ def _request_body(operation, words):
     }
 
 
-def _error_codes(operation, path_parameters, maintenance):
+def _error_codes(operation, path_parameters, maintenance, method):
     """{status: [error code]}: the operation's own, then those every route of its shape can give."""
     errors = {status: list(codes) for status, codes in operation.errors.items()}
 
@@ -150,6 +150,8 @@ def _error_codes(operation, path_parameters, maintenance):
     if maintenance:
         add(503, "MAINTENANCE")
     add(503, "DATABASE_UNAVAILABLE")
+    if method.lower() != "get":
+        add(503, "WRITE_OUTCOME_UNKNOWN")     # the connection broke after the write went out
     return errors
 
 
