@@ -108,7 +108,7 @@ def _operation(operation, *, endpoint, method, path, values, query, path_paramet
         rendered["requestBody"] = _request_body(operation, words)
     for answer in operation.answers:
         rendered["responses"][str(answer.status)] = _answer(answer, words)
-    errors = _error_codes(operation, path_parameters, maintenance)
+    errors = _error_codes(operation, path_parameters, maintenance, method)
     for status, response in error_responses(errors, method=method, path=path).items():
         answer = rendered["responses"].get(status)
         if answer is None:
