@@ -73,33 +73,7 @@ def create_app(settings):
     app.json = CompactJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings["api"]["max_body_bytes"]
 
-    db = init_database(settings)
-    observed = settings["metrics"]["enabled"]
-    ids = LeasedIdSource(WorkerLease, LAYOUTS[settings["ids"]["layout"]],
-                         lease_seconds=settings["ids"]["lease_seconds"],
-                         max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"],
-                         on_issued=metrics.count_id_issued if observed else None,
-                         on_lease=metrics.set_lease_held if observed else None)
-    business_attributes = BusinessAttributes.from_settings(settings)
-    refresh_seconds = settings["extensions"]["refresh_seconds"]
-    core = CoreProfile(settings.profile)
-    registry = ExtensionRegistry(
-        mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
-        base_path=settings["api"]["base_path"], limits=ExtensionLimits.from_options(settings["extensions"]),
-        reserved_names={"profiles": [*RESERVED_PROFILE_NAMES, *(attribute.name for attribute in core.attributes)]})
-    runtime = Runtime(
-        settings=settings, db=db, ids=ids,
-        mode=ServerMode(refresh_seconds=refresh_seconds),
-        stats=RequestStats(),
-        business_attributes=business_attributes,
-        registry=registry,
-        events=EventSchemas(business_attributes.resolver),
-        presenter=Presenter(ids.layout, business_attributes),
-        retries=RetryCounter(),
-        core=core,
-        keys=IdentificationKeys(registry, core),
-        tables_ready=_tables_exist(db),
-    )
+    runtime = _build_runtime(settings, init_database(settings))
     app.extensions["context_services"] = runtime
 
     register_error_handlers(app, database_errors=UNAVAILABLE_ERRORS,
@@ -113,6 +87,36 @@ def create_app(settings):
     register_blueprints(app, settings["api"]["base_path"])
     _log_start(settings, runtime)
     return app
+
+
+def _build_runtime(settings, db):
+    """The per-process collaborators of the views, each built from its part of the settings."""
+    observed = settings["metrics"]["enabled"]
+    ids = LeasedIdSource(WorkerLease, LAYOUTS[settings["ids"]["layout"]],
+                         lease_seconds=settings["ids"]["lease_seconds"],
+                         max_clock_skew_ms=settings["ids"]["max_clock_skew_ms"],
+                         on_issued=metrics.count_id_issued if observed else None,
+                         on_lease=metrics.set_lease_held if observed else None)
+    business_attributes = BusinessAttributes.from_settings(settings)
+    refresh_seconds = settings["extensions"]["refresh_seconds"]
+    core = CoreProfile(settings.profile)
+    registry = ExtensionRegistry(
+        mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
+        base_path=settings["api"]["base_path"], limits=ExtensionLimits.from_options(settings["extensions"]),
+        reserved_names={"profiles": [*RESERVED_PROFILE_NAMES, *(attribute.name for attribute in core.attributes)]})
+    return Runtime(
+        settings=settings, db=db, ids=ids,
+        mode=ServerMode(refresh_seconds=refresh_seconds),
+        stats=RequestStats(),
+        business_attributes=business_attributes,
+        registry=registry,
+        events=EventSchemas(business_attributes.resolver),
+        presenter=Presenter(ids.layout, business_attributes),
+        retries=RetryCounter(),
+        core=core,
+        keys=IdentificationKeys(registry, core),
+        tables_ready=_tables_exist(db),
+    )
 
 
 def _discard_unless_retryable(error):

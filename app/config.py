@@ -353,22 +353,28 @@ def build_settings(raw, *, source="<dict>"):
                               + ", ".join(list(SCHEMA) + [PROFILE_SECTION, ATTRIBUTE_SECTION_PREFIX + "<Name>",
                                                        USER_SECTION_PREFIX + "<name>",
                                                        RETENTION_SECTION_PREFIX + "<ServiceType>"]))
-        for key, value in options.items():
-            if section == "business-attributes" and "." in key:
-                mappings[key] = (value, where)
-                continue
-            option = SCHEMA[section].get(key)
-            if option is None:
-                raise ConfigError(f"{where} {key}: unknown option; known options: " + ", ".join(SCHEMA[section]))
-            try:
-                sections[section][key] = option.parse(value) if isinstance(value, str) else _coerce(option, value)
-            except (ValueError, TypeError) as error:
-                raise ConfigError(f"{where} {key} = {redact(str(value))!r}: {error}") from None
+        _load_options(sections[section], section, options, where, mappings)
     if sections["auth"]["mode"] == "basic" and not settings.users:
         raise ConfigError(f"{source}: [auth] mode = basic needs at least one [{USER_SECTION_PREFIX}<name>] section")
     _map_fields(settings, mappings)
     _apply_lifecycle(settings, retention_sections, source)
     return settings
+
+
+def _load_options(parsed, section, options, where, mappings):
+    """Parse the options of one SCHEMA section into parsed; business-attribute field mappings
+    ("Resource.field = Attribute") are set aside in mappings until every attribute is read."""
+    for key, value in options.items():
+        if section == "business-attributes" and "." in key:
+            mappings[key] = (value, where)
+            continue
+        option = SCHEMA[section].get(key)
+        if option is None:
+            raise ConfigError(f"{where} {key}: unknown option; known options: " + ", ".join(SCHEMA[section]))
+        try:
+            parsed[key] = option.parse(value) if isinstance(value, str) else _coerce(option, value)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"{where} {key} = {redact(str(value))!r}: {error}") from None
 
 
 def _apply_lifecycle(settings, retention_sections, source):

@@ -4,7 +4,6 @@ from flask import current_app, jsonify, url_for
 from werkzeug.routing import BaseConverter, PathConverter
 
 from app.errors import NotFound, Unavailable, ValidationFailed
-from app.version import server_version  # noqa: F401 - the views' one way to the version
 
 
 def runtime():

@@ -5,7 +5,8 @@ import json
 from flask import Blueprint, Response, current_app, redirect, send_from_directory, url_for
 
 from app.access import DOCS, default_roles, role_table
-from app.api import refuse_in_maintenance, runtime, server_version
+from app.api import refuse_in_maintenance, runtime
+from app.version import server_version
 from app.openapi import build_spec
 
 blueprint = default_roles(Blueprint("docs", __name__), read=DOCS, write="admin")

@@ -6,7 +6,8 @@ from flask import Blueprint, Response, jsonify, url_for
 
 from app import db as db_lifecycle, metrics
 from app.access import PUBLIC, default_roles, requires
-from app.api import load, runtime, server_version
+from app.api import load, runtime
+from app.version import server_version
 from app.api.body import json_body
 from app.errors import DatabaseUnavailable
 from app.ids import IdUnavailable
