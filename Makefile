@@ -29,9 +29,11 @@ test: $(VENV)/.installed-test
 stress: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m stress -s $(PYTEST_ARGS)
 
-# make bench: wrk against the server and a bare Flask baseline; see bench/README.md.
+# make bench: wrk against the server and a bare Flask baseline, then the maintenance run under
+# load; see bench/README.md.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.maintain_load
 
 # Build leftovers only: var/ holds the default SQLite database, which is data, not build output.
 clean:

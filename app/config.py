@@ -101,6 +101,16 @@ def _database_url(text):
     return value
 
 
+def _text(max_length):
+    def parse(text):
+        value = text.strip()
+        if len(value) > max_length:
+            raise ValueError(f"longer than {max_length} characters")
+        return value
+    parse.kind = "text"
+    return parse
+
+
 def _base_path(text):
     value = text.strip().rstrip("/")
     if value and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
@@ -194,6 +204,19 @@ SCHEMA = {
                                   "peers whose X-Forwarded-For names the client (nginx); keep in step with "
                                   "gunicorn's forwarded_allow_ips"),
     },
+    "retention": {
+        "completed_days": Option(0, _number(0.0),
+                                 "completed services are purged this many days after completion; 0 keeps them "
+                                 "forever. [retention:<ServiceType name or DB ID>] sections override it per type"),
+    },
+    "lifecycle": {
+        "auto_complete_after_s": Option(0, _integer(0),
+                                        "an active service with no write for this many seconds is completed by "
+                                        "the maintenance run, with disposition_desc auto-completed; 0 is off"),
+        "auto_complete_disposition": Option("", _text(64),
+                                            "disposition of auto-completed services: a DB ID or a value name of "
+                                            "the attribute mapped to Service.disposition; empty sets none"),
+    },
     "logging": {
         "level": Option("info", _choice("debug", "info", "warning", "error"), "log level of the application"),
     },
@@ -212,6 +235,7 @@ MAPPABLE_FIELDS = {
 ATTRIBUTE_SECTION_PREFIX = "attribute:"
 USER_SECTION_PREFIX = "user:"
 ROLES = ("reader", "writer", "admin")       # each includes the rights of the ones before it
+RETENTION_SECTION_PREFIX = "retention:"
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -236,6 +260,8 @@ class Settings:
     attributes: dict = field(default_factory=dict)      # attribute name -> [AttributeValue]
     field_attributes: dict = field(default_factory=dict)  # "Service.type" -> attribute name
     users: dict = field(default_factory=dict)             # user name -> User
+    retention_by_type: dict = field(default_factory=dict)  # service_type DB ID -> completed_days
+    auto_complete_disposition: int = None                  # the option resolved to a DB ID
     source: str = "<defaults>"
 
     def __getitem__(self, section):
@@ -277,7 +303,7 @@ def build_settings(raw, *, source="<dict>"):
     sections = {name: {key: option.default for key, option in options.items()}
                 for name, options in SCHEMA.items()}
     settings = Settings(sections=sections, source=source)
-    mappings = {}
+    mappings, retention_sections = {}, {}
     for section, options in raw.items():
         where = f"{source}: [{section}]"
         if section.startswith(ATTRIBUTE_SECTION_PREFIX):
@@ -286,11 +312,15 @@ def build_settings(raw, *, source="<dict>"):
         if section.startswith(USER_SECTION_PREFIX):
             _load_user(settings, section, options, where)
             continue
+        if section.startswith(RETENTION_SECTION_PREFIX):
+            retention_sections[section] = options
+            continue
         if section not in SCHEMA:
             holding = f" (holding {', '.join(options)})" if options else ""
             raise ConfigError(f"{where}: unknown section{holding}; known sections: "
                               + ", ".join(list(SCHEMA) + [ATTRIBUTE_SECTION_PREFIX + "<Name>",
-                                                       USER_SECTION_PREFIX + "<name>"]))
+                                                       USER_SECTION_PREFIX + "<name>",
+                                                       RETENTION_SECTION_PREFIX + "<ServiceType>"]))
         for key, value in options.items():
             if section == "business-attributes" and "." in key:
                 mappings[key] = (value, where)
@@ -315,7 +345,47 @@ def build_settings(raw, *, source="<dict>"):
             raise ConfigError(f"{where} {key} = {attribute!r}: no [{ATTRIBUTE_SECTION_PREFIX}{attribute}] section")
         for name in fields:
             settings.field_attributes[name] = known[attribute.lower()]
+    for section, options in retention_sections.items():
+        _load_retention_override(settings, section, options, f"{source}: [{section}]")
+    disposition = sections["lifecycle"]["auto_complete_disposition"]
+    if disposition:
+        where = f"{source}: [lifecycle] auto_complete_disposition = {disposition!r}"
+        settings.auto_complete_disposition = _attribute_value_id(settings, "Service.disposition", disposition, where)
     return settings
+
+
+def _attribute_value_id(settings, field_key, text, where):
+    """The DB ID that text names for field_key: a decimal ID, or a value name of its attribute."""
+    if re.fullmatch(r"[+-]?[0-9]{1,19}", text.strip()):
+        value = int(text)
+        if not -2**63 <= value < 2**63:
+            raise ConfigError(f"{where}: must be a 64-bit integer")
+        return value
+    attribute = settings.field_attributes.get(field_key)
+    values = {value.name.lower(): value.id for value in settings.attributes.get(attribute, ())}
+    if text.strip().lower() not in values:
+        known = f"; values of {attribute}: {', '.join(sorted(values))}" if attribute else (
+            f"; {field_key} has no business attribute, so only DB IDs are understood")
+        raise ConfigError(f"{where}: not a DB ID nor a known value name{known}")
+    return values[text.strip().lower()]
+
+
+def _load_retention_override(settings, section, options, where):
+    name = section[len(RETENTION_SECTION_PREFIX):].strip()
+    service_type = _attribute_value_id(settings, "Service.type", name, where)
+    option = SCHEMA["retention"]["completed_days"]
+    if "completed_days" not in options:
+        raise ConfigError(f"{where}: completed_days is missing; it is the one option of this section")
+    for key, value in options.items():
+        if key != "completed_days":
+            raise ConfigError(f"{where} {key}: unknown option; known options: completed_days")
+        try:
+            days = option.parse(value) if isinstance(value, str) else _coerce(option, value)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"{where} {key} = {value!r}: {error}") from None
+        if service_type in settings.retention_by_type:
+            raise ConfigError(f"{where}: service type {service_type} has a [retention:...] section already")
+        settings.retention_by_type[service_type] = days
 
 
 def _coerce(option, value):

@@ -52,29 +52,30 @@ def sqlite_url(workdir):
     return f"sqlite:///{workdir / 'cs.db'}"
 
 
-def fresh_mysql_url(source_url):
-    """A URL for MYSQL_DATABASE on the server of source_url, created empty (dropped first)."""
+def fresh_mysql_url(source_url, name=MYSQL_DATABASE):
+    """A URL for the database `name` on the server of source_url, created empty (dropped first)."""
     parsed = urlparse(source_url)
     connection = pymysql.connect(host=parsed.hostname, port=parsed.port or 3306,
                                  user=parsed.username or "root", password=parsed.password or "")
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {MYSQL_DATABASE}")
-            cursor.execute(f"CREATE DATABASE {MYSQL_DATABASE} CHARACTER SET utf8mb4")
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
             cursor.execute("SELECT VERSION()")
             version = cursor.fetchone()[0]
     finally:
         connection.close()
-    return urlunparse(parsed._replace(path="/" + MYSQL_DATABASE)), version
+    return urlunparse(parsed._replace(path="/" + name)), version
 
 
 def drop_mysql(url):
+    """Drop the database the URL names (one that fresh_mysql_url made)."""
     parsed = urlparse(url)
     connection = pymysql.connect(host=parsed.hostname, port=parsed.port or 3306,
                                  user=parsed.username or "root", password=parsed.password or "")
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {MYSQL_DATABASE}")
+            cursor.execute(f"DROP DATABASE IF EXISTS {parsed.path.lstrip('/')}")
     finally:
         connection.close()
 

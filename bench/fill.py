@@ -50,7 +50,7 @@ def contact_key(number):
 # The columns the generator fills, in the order of its tuples.
 COLUMNS = ("id", "customer_id", "contact_key", "service_type", "est_duration", "disposition",
            "disposition_desc", "started_ms", "start_context", "completed_ms", "end_context",
-           "last_state_id", "last_task_id")
+           "last_state_id", "last_task_id", "last_activity_ms")
 
 
 def generate(count, *, layout, worker_id, now_ms, customers=100_000, keys_per_customer=2,
@@ -85,9 +85,11 @@ def generate(count, *, layout, worker_id, now_ms, customers=100_000, keys_per_cu
         started = int(first_ms + number * step + random_share() * (step - 1))
         key = int(random_share() * keys)
         active = number >= newest_from or random_share() < ACTIVE_STALE_SHARE
+        customer = None if random_share() < ANONYMOUS_SHARE else customer_names[key // keys_per_customer]
+        completed = None if active else started + 30_000 + int(random_share() * 900_000)
         yield (
             first_id + ((started - first_ms) << shift),
-            None if random_share() < ANONYMOUS_SHARE else customer_names[key // keys_per_customer],
+            customer,
             f"06{key:08d}",
             service_types[key % 3],
             60,
@@ -95,10 +97,11 @@ def generate(count, *, layout, worker_id, now_ms, customers=100_000, keys_per_cu
             None,
             started,
             contexts[key % 10],
-            None if active else started + 30_000 + int(random_share() * 900_000),
+            completed,
             None if active else "{}",
             0,
             0,
+            started if active else completed,
         )
 
 

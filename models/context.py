@@ -28,6 +28,9 @@ class Service(_Lifecycle):
     # DEFAULT in the table too: the hot insert path names only the columns it sets.
     last_state_id = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     last_task_id = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+    # Server time of the latest write on the service, its states, tasks or values: idle
+    # auto-complete finds its services by a range scan of (completed_ms IS NULL, this).
+    last_activity_ms = pw.BigIntegerField(null=True)
 
     class Meta:
         # One index per list (SPEC §3.5): the filter fixes its leading columns (IS NULL is an
@@ -40,6 +43,9 @@ class Service(_Lifecycle):
             (("customer_id", "completed_ms", "started_ms"), False),
             (("contact_key", "customer_id", "started_ms"), False),
             (("contact_key", "customer_id", "completed_ms", "started_ms"), False),
+            # The maintenance run's: idle active services (completed_ms IS NULL, by last
+            # activity) and completed ones past retention (a range of completed_ms).
+            (("completed_ms", "last_activity_ms"), False),
         )
 
 

@@ -83,8 +83,30 @@ def _tables_with_other_collations(db, collation):
     return sorted(name for (name,) in rows if name in ours)
 
 
+def _service_last_activity(db, migrator):
+    """service.last_activity_ms and its index, filled from what the rows tell of past writes.
+
+    A completed service's last activity is its completion; an active one's is the latest
+    start or end of itself, its states and its tasks (writes of extension values left no
+    time behind, so an active service may look idle a little earlier than it was).
+    """
+    if not has_column(db, "service", "last_activity_ms"):
+        migrate(migrator.add_column("service", "last_activity_ms", pw.BigIntegerField(null=True)))
+    db.execute_sql("UPDATE service SET last_activity_ms = completed_ms"
+                   " WHERE last_activity_ms IS NULL AND completed_ms IS NOT NULL")
+    db.execute_sql("UPDATE service SET last_activity_ms = started_ms WHERE last_activity_ms IS NULL")
+    for table in ("state", "task"):
+        for column in ("started_ms", "completed_ms"):
+            latest = f"(SELECT MAX(child.{column}) FROM {table} child WHERE child.service_id = service.id)"
+            db.execute_sql(f"UPDATE service SET last_activity_ms = {latest}"
+                           f" WHERE completed_ms IS NULL AND {latest} > last_activity_ms")
+    if "service_completed_ms_last_activity_ms" not in {index.name for index in db.get_indexes("service")}:
+        migrate(migrator.add_index("service", ("completed_ms", "last_activity_ms"), False))
+
+
 MIGRATIONS = [
     Migration(1, "exact (binary, NO PAD) comparison of text on MySQL/MariaDB", _exact_identity),
+    Migration(2, "service.last_activity_ms for idle auto-complete, with its index", _service_last_activity),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 

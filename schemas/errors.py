@@ -127,6 +127,8 @@ ERROR_CODES = {
                                "were being stored; nothing was stored, send the request again."),
     "UNIQUE_CONFLICT": (409, "Two records of one multi-valued extension on one owner would share their "
                              "unique attribute values."),
+    "MAINTENANCE_RUNNING": (409, "`POST /maintenance/purge` while another maintenance run (the "
+                                 "`maintain` command or another purge) is working; try again later."),
     "PAYLOAD_TOO_LARGE": (413, "The body is larger than `[api] max_body_bytes`."),
     "INTERNAL_ERROR": (500, "A bug: it has been logged with its stack trace; the answer carries none."),
     "MAINTENANCE": (503, "The server is in maintenance mode (`POST /server/mode`): service, state and "

@@ -172,7 +172,20 @@ def scenario():
         Step("set_mode", "POST", "/server/mode", {"mode": "maintenance"}),
         Step("set_mode-refused", "POST", "/services/start", {"customer_id": "c-1", "service_type": 100}),
         Step(None, "POST", "/server/mode", {"mode": "production"}),
-        Step("wrong_method", "DELETE", "/services/{service_id}"),
+        Step("wrong_method", "PATCH", "/services/{service_id}"),
+        # Data lifecycle
+        Step(None, "POST", "/services/start", {"customer_id": "c-2002", "contact_key": "+33600000001",
+                                               "service_type": "Sales"}, save={"doomed_id": "service_id"}),
+        Step("delete_service", "DELETE", "/services/{doomed_id}"),
+        Step("delete_service-again", "DELETE", "/services/{doomed_id}"),
+        Step(None, "POST", "/services/start", {"customer_id": "c-2002", "service_type": "Support"}),
+        Step(None, "POST", "/services/start", {"contact_key": "+33600000002", "service_type": "Support"}),
+        Step("erase_customer", "DELETE", "/customers/c-2002?contact_keys=%2B33600000002,%2B33600000003"),
+        Step("purge-dry-run", "POST", "/maintenance/purge?dry_run=true"),
+        Step("purge-operation", "POST", "/maintenance/purge?max=1000",
+             {"limit": "2010-01-01T00:00:00Z", "operation": "purge.service.completed"}),
+        Step("purge-invalid", "POST", "/maintenance/purge",
+             {"limit": "2010-01-01T00:00:00Z", "operation": "purge.everything"}),
         # Last, as it removes what the reads above show.
         Step("delete_extension", "DELETE", "/metadata/services/extensions/coupon"),
         # This document and its page

@@ -32,6 +32,7 @@ SPEC_ROLES = {
     "extension_values.delete_record": "writer",
     "docs.openapi": "public", "docs.page": "public", "docs.asset": "public", "docs.page_with_slash": "public",
     "server.index": "reader", "server.prometheus_metrics": "reader",
+    "removal.delete_service": "writer", "removal.erase_customer": "admin", "maintenance.purge": "admin",
 }
 LEVELS = ("reader", "writer", "admin")
 

@@ -61,8 +61,17 @@ def _drop_every_table(db):
     db.execute_sql("SET FOREIGN_KEY_CHECKS = 1" if mysql else "PRAGMA foreign_keys = ON")
 
 
+# Columns that migrations added: the snapshot compares what the previous build stored.
+ADDED_COLUMNS = {"service": ("last_activity_ms",)}
+
+
 def _snapshot(db):
-    return {table: db.execute_sql(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in DATA_TABLES}
+    snapshot = {}
+    for table in DATA_TABLES:
+        columns = [column.name for column in db.get_columns(table) if column.name not in ADDED_COLUMNS.get(table, ())]
+        listed = ", ".join(f"{db.quote[0]}{name}{db.quote[1]}" for name in columns)
+        snapshot[table] = db.execute_sql(f"SELECT {listed} FROM {table} ORDER BY 1").fetchall()
+    return snapshot
 
 
 @pytest.fixture
@@ -103,6 +112,14 @@ def _assert_readable(client):
     assert client.get("/services/anonymous/k").get_json() == []
 
 
+# Active: the latest start or end of the service, its states and tasks; completed: the completion.
+LAST_ACTIVITY = {BOB: 1795998784872, BOB_SPACE: 1795998785900, ANONYMOUS: 1795998785000}
+
+
+def _last_activity(db):
+    return dict(db.execute_sql("SELECT id, last_activity_ms FROM service").fetchall())
+
+
 def test_the_app_upgrades_a_database_of_the_previous_build_keeping_every_row(previous_build):
     url, before = previous_build
     app = create_app(build_settings({"database": {"url": url}}))
@@ -111,6 +128,9 @@ def test_the_app_upgrades_a_database_of_the_previous_build_keeping_every_row(pre
         with database.connection_context():
             assert _snapshot(database.obj) == before
             assert _applied_versions() == [migration.version for migration in MIGRATIONS]
+            assert _last_activity(database.obj) == LAST_ACTIVITY
+            assert "service_completed_ms_last_activity_ms" in {index.name for index in
+                                                               database.obj.get_indexes("service")}
     finally:
         app.extensions["context_services"].ids.release()
         if not database.is_closed():

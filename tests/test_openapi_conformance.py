@@ -20,7 +20,8 @@ BAD_VALUES = {
     "active_states": "maybe", "completed_states": "maybe", "active_tasks": "maybe", "completed_tasks": "maybe",
     "extensions": "zz_unknown", "cv-attribute": "Nope.nothing", "limit": "-5", "offset": "-5",
     "started_from": "yesterday", "started_to": "yesterday", "state_types": "zz_unknown",
-    "task_types": "zz_unknown", "state_id": "abc",
+    "task_types": "zz_unknown", "state_id": "abc", "dry_run": "maybe", "max": "lots",
+    "contact_keys": "k" * 65,
 }
 # For states and tasks: multi-valued with a unique attribute, so the by-unique forms apply.
 NOTE = {"name": "note", "type": "multi-valued", "attributes": [{"name": "text", "type": "string"}],

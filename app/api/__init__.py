@@ -91,12 +91,13 @@ def refuse_in_maintenance():
 
 
 def register_blueprints(app, base_path):
-    from app.api import docs, extension_values, metadata, server, services, states, tasks
+    from app.api import (docs, extension_values, maintenance, metadata, removal, server, services, states,
+                         tasks)
     app.url_map.converters["id"] = PositiveIdConverter
     # Werkzeug answers a path with // by redirecting to the merged path, with an HTML body
     # that no error handler sees; here such a path is simply not one of ours (404 JSON).
     # Set before any rule is added: each rule takes the setting when it is bound.
     app.url_map.merge_slashes = False
     prefix = base_path or None
-    for module in (server, metadata, services, states, tasks, extension_values, docs):
+    for module in (server, metadata, services, states, tasks, extension_values, removal, maintenance, docs):
         app.register_blueprint(module.blueprint, url_prefix=prefix)

@@ -106,6 +106,42 @@ class AttributeQuery(_Params):
                        "backing that field instead of the list; 404 when none does."})
 
 
+class BoundedNameList(NameList):
+    """A NameList of at most max_items distinct items of at most max_length characters each."""
+    default_error_messages = {"too_many": "At most {count} items.",
+                              "too_long": "{item!r} is longer than {length} characters."}
+
+    def __init__(self, *, max_items, max_length, **kwargs):
+        super().__init__(**kwargs)
+        self.max_items = max_items
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
+        if len(items) > self.max_items:
+            raise self.make_error("too_many", count=self.max_items)
+        for item in items:
+            if len(item) > self.max_length:
+                raise self.make_error("too_long", item=item[:80], length=self.max_length)
+        return items
+
+
+class Erasure(_Params):
+    contact_keys = BoundedNameList(max_items=100, max_length=64, load_default=list, metadata={
+        "description": "Comma-separated contact keys (at most 100, each at most 64 characters; send `+` as "
+                       "`%2B`): their anonymous services are removed too."})
+
+
+PURGE_MAX = 100_000
+
+
+class Purge(_Params):
+    dry_run = _flag("true: count what is due and change nothing.")
+    max = FlexibleInteger(minimum=1, maximum=PURGE_MAX, load_default=10_000, metadata={
+        "description": f"At most this many services (records, for values of deleted schemas) in this call: 1 to "
+                       f"{PURGE_MAX}, default 10000. Call again while a `still_due` is not 0."})
+
+
 def takes(schema_class):
     """Decorate a view: load the query string with schema_class and pass it as `query=`."""
     plan = _plan(schema_class())

@@ -12,8 +12,9 @@ def _register_commands():
     from app.cli.backup import backup
     from app.cli.check_config import check_config
     from app.cli.hash_password import hash_password_command
+    from app.cli.maintain import maintain
     from app.cli.schemas import schemas
-    for command in (check_config, hash_password_command, schemas, backup):
+    for command in (check_config, hash_password_command, schemas, backup, maintain):
         main.add_command(command)
 
 

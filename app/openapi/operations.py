@@ -40,6 +40,7 @@ TAGS = (
                                                 "state or task."},
     {"name": "Extension schemas", "description": "Register, read and delete extension schemas."},
     {"name": "Business attributes", "description": "The configured business attributes."},
+    {"name": "Data lifecycle", "description": "Delete services, erase a customer, purge old data."},
     {"name": "Server", "description": "Health, status and maintenance mode."},
     {"name": "Documentation", "description": "This document and its browsable page."},
 )
@@ -350,6 +351,35 @@ OPERATIONS = {
         tag="Services", summary="Read a service",
         answers=(Answer(200, "The service.", "ServiceResource"),),
         errors={400: ("INVALID_PARAMETER", "UNKNOWN_EXTENSION"), 404: ("SERVICE_NOT_FOUND",)},
+    ),
+    # --- data lifecycle ------------------------------------------------------------------
+    "removal.delete_service": Operation(
+        tag="Data lifecycle", summary="Delete a service",
+        description="Removes the service with its states, tasks and every extension value of them, in one "
+                    "transaction: a reader sees all of it or none.",
+        answers=(Answer(204, "Deleted."),),
+        errors={404: ("SERVICE_NOT_FOUND",)},
+    ),
+    "removal.erase_customer": Operation(
+        tag="Data lifecycle", summary="Erase a customer (right to erasure)",
+        description="Removes every service of the customer (with states, tasks and values) and the anonymous "
+                    "services of the contact keys listed. Services go whole, in transactions of at most 1000 "
+                    "services: if the call is interrupted, calling it again finishes it. Answers the counts "
+                    "removed (0 when there was nothing).",
+        answers=(Answer(200, "What was removed.", "ErasureOutcome"),),
+        errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER")},
+    ),
+    "maintenance.purge": Operation(
+        tag="Data lifecycle", summary="Run the maintenance once, bounded",
+        description="Without a body: the configured work, as the `maintain` command does it: idle active "
+                    "services auto-completed (`[lifecycle]`), completed services past `[retention]` removed, "
+                    "values of deleted extension schemas removed. With 8.5's body: the services started "
+                    "before `limit` that `operation` selects are removed. At most `max` in one call, in "
+                    "transactions of at most 1000 services; answers what was done and what is still due. "
+                    "Works in maintenance mode.",
+        body="PurgeBody", body_required=False,
+        answers=(Answer(200, "Counts done and still due, per kind of work.", "PurgeOutcome"),),
+        errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER"), 409: ("MAINTENANCE_RUNNING",)},
     ),
     # --- documentation -------------------------------------------------------------------
     "docs.openapi": Operation(

@@ -36,6 +36,17 @@ def next_number(service, column):
     return number
 
 
+def record_activity(service_id):
+    """Set the service's last activity to now; the UPDATE also takes its row lock on MySQL."""
+    execute(_set_last_activity, (now_ms(), service_id))
+
+
+def _set_last_activity(P):
+    return (Service
+            .update({Service.last_activity_ms: P})
+            .where(Service.id == P))
+
+
 def _set_number(P, column_name):
     return (Service
             .update({getattr(Service, column_name): P})

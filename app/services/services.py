@@ -1,14 +1,12 @@
 """Services: start, read, complete, associate and list (SPEC §3.1–§3.5)."""
 import json
 
-import peewee as pw
-
 from app.errors import BadRequest, NotFound
 from app.services.extension_values import dump_json, integrity_refusals, replace_values, store_values
-from app.services.lifecycle import (cascade_columns, completion_ms, end_columns, latest_start, split_context,
-                                    start_time, with_status)
+from app.services.lifecycle import (cascade_columns, completion_ms, end_columns, latest_start, record_activity,
+                                    split_context, start_time, with_status)
 from app.services.owners import OwnerKind
-from models import Service, State, Task, database
+from models import Service, State, Task, database, now_ms
 from models.statements import compiled_sql, insert, select_rows
 from schemas.events import CONTEXT_FIELDS
 
@@ -23,7 +21,8 @@ def start_service(ids, event, extensions):
     service_id = ids.next_id()
     started_ms = start_time(event)
     start_context, event = split_context(event)
-    row = {"id": service_id, "started_ms": started_ms, "start_context": start_context, **event}
+    row = {"id": service_id, "started_ms": started_ms, "start_context": start_context,
+           "last_activity_ms": now_ms(), **event}
     if not extensions:
         # One statement is atomic by itself; BEGIN and COMMIT would be two more round trips.
         insert(Service, row)
@@ -41,18 +40,17 @@ def _service_by_id(P):
             .where(Service.id == P))
 
 
-def _service_by_id_locked(P):
-    return _service_by_id(P).for_update()
-
-
 def get_service(service_id, *, for_update=False):
     """The service row (a light tuple with column attributes); NotFound when there is none.
 
-    for_update locks the row until the transaction ends on MySQL; SQLite transactions
-    already hold the database's write lock from their first statement.
+    for_update is what every write on the service, its states, tasks or values starts with:
+    it records the write as the service's last activity, and that UPDATE locks the row until
+    the transaction ends (SQLite transactions hold the database's write lock anyway). On
+    MySQL the plain read after it takes its snapshot once the lock is held.
     """
-    locked = for_update and not isinstance(database.obj, pw.SqliteDatabase)
-    rows = select_rows(Service, _service_by_id_locked if locked else _service_by_id, (service_id,))
+    if for_update:
+        record_activity(service_id)
+    rows = select_rows(Service, _service_by_id, (service_id,))
     if not rows:
         raise NotFound(f"no service {service_id}", error_code="SERVICE_NOT_FOUND")
     return rows[0]
