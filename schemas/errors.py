@@ -105,6 +105,9 @@ ERROR_CODES = {
                               "max_records` (default 1,000); nothing is stored."),
     "VALUE_TOO_LARGE": (400, "An extension value larger than `[extensions] max_value_bytes` (default 65,536 "
                              "bytes of JSON as stored, defaults filled in included); nothing is stored."),
+    "RESPONSE_TOO_LARGE": (400, "A list whose answer would be larger than `[api] max_response_bytes` (default "
+                                "16 MiB); ask for fewer items with `limit` and `offset`, or fewer extensions "
+                                "or nested lists."),
     "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
     "UNAUTHORIZED": (401, "`[auth] mode = basic`: no credentials, an unknown user or a wrong password (the "
                           "answer does not say which); `WWW-Authenticate` names the realm."),

@@ -203,14 +203,14 @@ OPERATIONS = {
         tag="Services", summary="List a customer's {status_prefix}services",
         description="Newest start first. `started_from` is inclusive, `started_to` exclusive.",
         answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
-        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
+        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR", "RESPONSE_TOO_LARGE")},
     ),
     "services.list_anonymous_services": Operation(
         tag="Services", summary="List the {status_prefix}anonymous services of a contact key",
         description="Only services with no customer: a service associated with a customer no longer appears "
                     "here. Newest start first.",
         answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
-        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
+        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR", "RESPONSE_TOO_LARGE")},
     ),
     # --- states --------------------------------------------------------------------------
     "states.start_state": Operation(
@@ -246,7 +246,7 @@ OPERATIONS = {
         tag="States", summary="List the {status_prefix}states of a service",
         description="In start order. `active_tasks` / `completed_tasks` nest the tasks started in each state.",
         answers=(Answer(200, "The states (an empty array when none).", "StateResource", many=True),),
-        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
+        errors={400: (*_READ_ERRORS, "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND",)},
     ),
     "states.read_state": Operation(
         tag="States", summary="Read a state",
@@ -275,7 +275,7 @@ OPERATIONS = {
         tag="Tasks", summary="List the {status_prefix}tasks of a service",
         description="In start order.",
         answers=(Answer(200, "The tasks (an empty array when none).", "TaskResource", many=True),),
-        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
+        errors={400: (*_READ_ERRORS, "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND",)},
     ),
     "tasks.read_task": Operation(
         tag="Tasks", summary="Read a task",
