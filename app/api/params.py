@@ -127,6 +127,8 @@ class BoundedNameList(NameList):
 
 
 class Erasure(_Params):
+    # The limits are in the words, not in maxItems/maxLength: a list at those limits, percent-
+    # encoded, exceeds the request line gunicorn and nginx take (8 KiB), which refuse it first.
     contact_keys = BoundedNameList(max_items=100, max_length=64, load_default=list, metadata={
         "description": "Comma-separated contact keys (at most 100, each at most 64 characters; send `+` as "
                        "`%2B`): their anonymous services are removed too."})

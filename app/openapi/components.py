@@ -2,7 +2,7 @@
 import marshmallow as ma
 from apispec.ext.marshmallow import resolver as default_resolver
 
-from app.api.params import BoundedNameList, Flag, NameList
+from app.api.params import Flag, NameList
 from app.openapi.operations import PROPERTY_DESCRIPTIONS
 from schemas import errors, extension_definitions, maintenance, resources, server
 from schemas.fields import INT64, BusinessAttribute, FlexibleBoolean, FlexibleInteger
@@ -79,9 +79,6 @@ def custom_field_function(runtime):
                 out["maximum"] = field.maximum
         elif isinstance(field, Flag):
             out = {"type": ["boolean", "string"], "pattern": _FLAG_PATTERN}
-        elif isinstance(field, BoundedNameList):
-            out = {"type": "array", "items": {"type": "string", "maxLength": field.max_length},
-                   "maxItems": field.max_items}
         elif isinstance(field, NameList):
             out = {"type": "array", "items": {"type": "string"}}
         elif isinstance(field, FlexibleBoolean):
