@@ -170,7 +170,10 @@ OPERATIONS = {
     ),
     "metadata.delete_extension": Operation(
         tag="Extension schemas", summary="Delete a {one} extension schema and its values",
-        description="Drops the schema and every value stored under it, in one transaction.",
+        description="Answers at once whatever the number of values: the schema and its values become "
+                    "unreachable and the name free; the maintenance run removes the rows afterwards, in "
+                    "batches of at most 1,000 records. A write under the deleted schema in flight gets 409 "
+                    "CONCURRENT_CHANGE.",
         answers=(Answer(204, "Deleted."),),
         errors={404: ("EXTENSION_NOT_FOUND",)},
         path_help={"name": "The extension's name (case-insensitive)."},

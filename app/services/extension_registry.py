@@ -277,6 +277,9 @@ class ExtensionRegistry:
         Raises NotFound for an unknown name.
         """
         with database.atomic():
+            # First, as in register: changes of schemas take turns on the generation row, so
+            # a delete and a registration of the same name never wait for each other's rows.
+            self._bump_generation()
             row = (ExtensionSchema
                    .select()
                    .where((ExtensionSchema.kind == kind) & (ExtensionSchema.name_key == name.lower())
@@ -288,7 +291,6 @@ class ExtensionRegistry:
              .update(deleted_ms=now_ms(), name_key=f"{TOMBSTONE_PREFIX}{row.id}")
              .where(ExtensionSchema.id == row.id)
              .execute())
-            self._bump_generation()
         # Now, not at the next reload: a worker that only registers and deletes never reloads.
         self._forget_built(lambda key: key[0] != row.id)
         self._checked_at = float("-inf")
