@@ -17,9 +17,22 @@ class ExtensionSchema(BaseModel):
     multi_valued = pw.BooleanField()
     definition = LongTextField()                # JSON: {"attributes": [...], "unique": [[...], ...]}
     created_ms = pw.BigIntegerField()
+    # Set by a delete, which also renames name_key to TOMBSTONE_PREFIX + id so the name is
+    # free at once; the row stays until the maintenance run has removed its values, so no
+    # new schema can take its ID (SQLite reuses the highest freed rowid) while they exist.
+    deleted_ms = pw.BigIntegerField(null=True)
 
     class Meta:
         indexes = ((("kind", "name_key"), True),)
+
+    @classmethod
+    def live(cls):
+        """The condition of a schema not deleted."""
+        return cls.deleted_ms.is_null()
+
+
+# A name never starts with it, so a tombstone's name_key never meets a live one.
+TOMBSTONE_PREFIX = "#"
 
 
 class ExtensionRecord(BaseModel):

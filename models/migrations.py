@@ -104,9 +104,17 @@ def _service_last_activity(db, migrator):
         migrate(migrator.add_index("service", ("completed_ms", "last_activity_ms"), False))
 
 
+def _schema_tombstones(db, migrator):
+    """extension_schema.deleted_ms: a deleted schema is marked, its rows removed later in batches."""
+    if not has_column(db, "extension_schema", "deleted_ms"):
+        migrate(migrator.add_column("extension_schema", "deleted_ms", pw.BigIntegerField(null=True)))
+
+
 MIGRATIONS = [
     Migration(1, "exact (binary, NO PAD) comparison of text on MySQL/MariaDB", _exact_identity),
     Migration(2, "service.last_activity_ms for idle auto-complete, with its index", _service_last_activity),
+    Migration(3, "extension_schema.deleted_ms: a schema delete marks the row, maintenance removes it",
+              _schema_tombstones),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -219,18 +219,6 @@ def test_a_dry_run_counts_and_changes_nothing(make_app):
 
 # --- values of deleted schemas -----------------------------------------------------------
 
-def _delete_schema_leaving_its_values(name):
-    """What a schema delete that leaves its values to the maintenance run does."""
-    is_sqlite = isinstance(database.obj, pw.SqliteDatabase)
-    off, on = (("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON") if is_sqlite
-               else ("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1"))
-    database.execute_sql(off)
-    try:
-        ExtensionSchema.delete().where(ExtensionSchema.name == name).execute()
-    finally:
-        database.execute_sql(on)
-
-
 def test_values_of_a_deleted_schema_are_removed_and_others_kept(make_app):
     app = make_app()
     client = app.test_client()
@@ -239,13 +227,14 @@ def test_values_of_a_deleted_schema_are_removed_and_others_kept(make_app):
     for n in range(3):
         start_service(client, Orders=[{"order_id": f"o{n}", "amount": 1}, {"order_id": "x", "amount": 2}],
                       Kept=[{"order_id": "k", "amount": 1}])
-    _delete_schema_leaving_its_values("Orders")
+    ok(client.delete("/metadata/services/extensions/Orders"), 204)
     assert ExtensionRecord.select().count() == 9
 
     outcome = run_at(app, 0)
     assert outcome.done["deleted_schema_values"] == 6 and outcome.still_due["deleted_schema_values"] == 0
     assert ExtensionRecord.select().count() == 3
     assert {record.name for record in ExtensionRecord.select()} == {"Kept"}
+    assert [schema.name for schema in ExtensionSchema.select()] == ["Kept"]
 
 
 # --- POST /maintenance/purge -------------------------------------------------------------

@@ -62,7 +62,7 @@ def _drop_every_table(db):
 
 
 # Columns that migrations added: the snapshot compares what the previous build stored.
-ADDED_COLUMNS = {"service": ("last_activity_ms",)}
+ADDED_COLUMNS = {"service": ("last_activity_ms",), "extension_schema": ("deleted_ms",)}
 
 
 def _snapshot(db):
@@ -129,6 +129,7 @@ def test_the_app_upgrades_a_database_of_the_previous_build_keeping_every_row(pre
             assert _snapshot(database.obj) == before
             assert _applied_versions() == [migration.version for migration in MIGRATIONS]
             assert _last_activity(database.obj) == LAST_ACTIVITY
+            assert "deleted_ms" in {column.name for column in database.obj.get_columns("extension_schema")}
             assert "service_completed_ms_last_activity_ms" in {index.name for index in
                                                                database.obj.get_indexes("service")}
     finally:

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 
 from app.api import created, load_event, number_in_range, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
+from app.api.lists import bounded_list
 from app.api.services import STATUS_PATH, service_id_in_range
 from app.services import children
 from app.services.presenters import present_children
@@ -95,4 +96,5 @@ def list_of(kind, service_id, status, query):
     types = params.type_ids(query, f"{kind.label}_types", f"{kind.label.capitalize()}.type")
     state_id = query.get("state_id")
     rows = children.list_children(kind, service_id, status=status, types=types, state_id=state_id)
-    return jsonify(present_children(kind, rows, app_runtime.presenter, nesting))
+    return bounded_list(rows, lambda chunk: present_children(kind, chunk, app_runtime.presenter, nesting),
+                        extensions=nesting.extensions)

@@ -6,6 +6,7 @@ from app.api import params, refuse_in_maintenance
 from app.api.services import path_text, service_id_in_range
 from app.services import removal
 
+# Deleting a service is a runtime write; erasing a customer is an administrator's act.
 blueprint = default_roles(Blueprint("removal", __name__), read="reader", write="writer")
 blueprint.before_request(refuse_in_maintenance)
 

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify
 from app.access import default_roles
 from app.api import created, load_event, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
+from app.api.lists import bounded_list
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
 from app.services.presenters import present_services
@@ -89,7 +90,8 @@ def _service_list(status, query, **owner):
         raise BadRequest(f"limit must be at most {max_list}", error_code="INVALID_PARAMETER",
                          fields={"limit": [f"Must be between 0 and {max_list}."]})
     rows = services.list_services(status=status, **owner, **window)
-    return jsonify(present_services(rows, app_runtime.presenter, nesting))
+    return bounded_list(rows, lambda chunk: present_services(chunk, app_runtime.presenter, nesting),
+                        extensions=nesting.extensions)
 
 
 def path_text(name, value, max_length):

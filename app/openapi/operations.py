@@ -173,8 +173,11 @@ OPERATIONS = {
     ),
     "metadata.delete_extension": Operation(
         tag="Extension schemas", summary="Delete a {one} extension schema and its values",
-        description="Drops the schema and every value stored under it, in one transaction. A profile "
-                    "extension that an identification key is built on is refused (409) until the key is deleted.",
+        description="Answers at once whatever the number of values: the schema and its values become "
+                    "unreachable and the name free; the maintenance run removes the rows afterwards, in "
+                    "batches of at most 1,000 records. A write under the deleted schema in flight gets 409 "
+                    "CONCURRENT_CHANGE. A profile extension that an identification key is built on is "
+                    "refused (409) until the key is deleted.",
         answers=(Answer(204, "Deleted."),),
         errors={404: ("EXTENSION_NOT_FOUND",), 409: ("EXTENSION_IN_USE",)},
         path_help={"name": "The extension's name (case-insensitive)."},
@@ -207,14 +210,14 @@ OPERATIONS = {
         tag="Services", summary="List a customer's {status_prefix}services",
         description="Newest start first. `started_from` is inclusive, `started_to` exclusive.",
         answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
-        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
+        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR", "RESPONSE_TOO_LARGE")},
     ),
     "services.list_anonymous_services": Operation(
         tag="Services", summary="List the {status_prefix}anonymous services of a contact key",
         description="Only services with no customer: a service associated with a customer no longer appears "
                     "here. Newest start first.",
         answers=(Answer(200, "The services (an empty array when none).", "ServiceResource", many=True),),
-        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR")},
+        errors={400: (*_READ_ERRORS, "VALIDATION_ERROR", "RESPONSE_TOO_LARGE")},
     ),
     # --- states --------------------------------------------------------------------------
     "states.start_state": Operation(
@@ -250,7 +253,7 @@ OPERATIONS = {
         tag="States", summary="List the {status_prefix}states of a service",
         description="In start order. `active_tasks` / `completed_tasks` nest the tasks started in each state.",
         answers=(Answer(200, "The states (an empty array when none).", "StateResource", many=True),),
-        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
+        errors={400: (*_READ_ERRORS, "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND",)},
     ),
     "states.read_state": Operation(
         tag="States", summary="Read a state",
@@ -279,7 +282,7 @@ OPERATIONS = {
         tag="Tasks", summary="List the {status_prefix}tasks of a service",
         description="In start order.",
         answers=(Answer(200, "The tasks (an empty array when none).", "TaskResource", many=True),),
-        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND",)},
+        errors={400: (*_READ_ERRORS, "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND",)},
     ),
     "tasks.read_task": Operation(
         tag="Tasks", summary="Read a task",

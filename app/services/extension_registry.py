@@ -21,7 +21,8 @@ import marshmallow as ma
 import peewee as pw
 
 from app.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from models import ExtensionRecord, ExtensionSchema, ExtensionUniqueKey, ServerSetting, database, now_ms
+from models import ExtensionSchema, ServerSetting, database, now_ms
+from models.extensions import TOMBSTONE_PREFIX
 from schemas.events import CORE_FIELDS
 from schemas.extension_definitions import ExtensionDefinitionSchema, present_definition
 from schemas.values import (ExtensionLimits, LimitExceeded, ValueBudget, build_record_schema,
@@ -43,6 +44,7 @@ class Extension:
     definition: dict
     record_schema: ma.Schema
     limits: ExtensionLimits = ExtensionLimits()
+    created_ms: int = 0     # with id, names this registration: SQLite may give a freed ID again
 
     @property
     def unique(self):
@@ -274,24 +276,34 @@ class ExtensionRegistry:
         return self._extension_from_row(row)
 
     def delete(self, kind, name):
-        """Drop the schema and every value stored under it, in one transaction."""
+        """Make the schema and its values unreachable at once, whatever their number.
+
+        The row is marked deleted and its name freed (a new schema may take it at once);
+        the maintenance run removes the values in batches, then the row. Writes that carry
+        the schema check it is live in their own transaction (extension_values.refuse_deleted).
+        Raises NotFound for an unknown name.
+        """
         with database.atomic():
+            # First, as in register: changes of schemas take turns on the generation row, so
+            # a delete and a registration of the same name never wait for each other's rows.
+            self._bump_generation()
             row = (ExtensionSchema
                    .select()
-                   .where((ExtensionSchema.kind == kind) & (ExtensionSchema.name_key == name.lower()))
+                   .where((ExtensionSchema.kind == kind) & (ExtensionSchema.name_key == name.lower())
+                          & ExtensionSchema.live())
                    .first())
             if row is None:
                 raise NotFound(f"no {kind} extension named {name!r}", error_code="EXTENSION_NOT_FOUND")
-            ExtensionUniqueKey.delete().where(ExtensionUniqueKey.schema == row.id).execute()
-            ExtensionRecord.delete().where(ExtensionRecord.schema == row.id).execute()
-            row.delete_instance()
-            self._bump_generation()
+            (ExtensionSchema
+             .update(deleted_ms=now_ms(), name_key=f"{TOMBSTONE_PREFIX}{row.id}")
+             .where(ExtensionSchema.id == row.id)
+             .execute())
         # Now, not at the next reload: a worker that only registers and deletes never reloads.
         self._forget_built(lambda key: key[0] != row.id)
         self._checked_at = float("-inf")
 
     def _refuse_too_many_schemas(self, kind):
-        count = ExtensionSchema.select().where(ExtensionSchema.kind == kind).count()
+        count = ExtensionSchema.select().where((ExtensionSchema.kind == kind) & ExtensionSchema.live()).count()
         if count >= self.limits.max_schemas:
             limit = self.limits.max_schemas
             raise BadRequest(f"{kind} have {count} extension schemas already; the limit is [extensions] "
@@ -327,7 +339,7 @@ class ExtensionRegistry:
     def _reload(self):
         """Take the live definitions; forget the schemas built for any other."""
         by_kind, live = {}, set()
-        for row in ExtensionSchema.select().order_by(ExtensionSchema.id):
+        for row in ExtensionSchema.select().where(ExtensionSchema.live()).order_by(ExtensionSchema.id):
             by_kind.setdefault(row.kind, {})[row.name_key] = self._extension_from_row(row)
             live.add(_built_key(row))
         self._by_kind = by_kind
@@ -351,7 +363,8 @@ class ExtensionRegistry:
             definition = json.loads(row.definition)
             self._built[key] = (definition, build_record_schema(row.name, definition))
         definition, record_schema = self._built[key]
-        return Extension(row.id, row.kind, row.name, row.multi_valued, definition, record_schema, self.limits)
+        return Extension(row.id, row.kind, row.name, row.multi_valued, definition, record_schema, self.limits,
+                         row.created_ms)
 
 
 def _built_key(row):

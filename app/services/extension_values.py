@@ -6,8 +6,10 @@ caller's transaction. A record of an extension with unique constraints gets one
 ExtensionUniqueKey row per constraint it fills; the unique index on those rows refuses a
 second record with the same key on the same owner, whatever the concurrency.
 """
+import functools
 import hashlib
 import json
+import operator
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -15,7 +17,7 @@ import peewee as pw
 
 from app.errors import Conflict, NotFound
 from app.services.extension_registry import limit_refusal, unique_keys
-from models import ExtensionRecord, ExtensionSchema, ExtensionUniqueKey
+from models import ExtensionRecord, ExtensionSchema, ExtensionUniqueKey, database
 from models.statements import execute, insert, insert_many
 from schemas.values import LimitExceeded, ValueBudget, dump_json, stored_bytes
 
@@ -39,8 +41,27 @@ def integrity_refusals(extensions, *, unique_conflict=False):
 
 
 def _raise_if_schemas_vanished(extensions):
-    wanted = {extension.id for extension, _ in extensions if extension.id is not None}
-    if wanted and (ExtensionSchema.select().where(ExtensionSchema.id.in_(list(wanted))).count() < len(wanted)):
+    refuse_deleted([extension for extension, _ in extensions], lock=False)
+
+
+def refuse_deleted(extensions, *, lock=True):
+    """Conflict (409 CONCURRENT_CHANGE) unless every registered extension given is still the
+    live schema it was loaded from (same ID and registration time, not deleted).
+
+    Called inside the transaction that writes under those schemas, after its first write:
+    on SQLite that transaction then holds the write lock, and on MySQL the read locks the
+    schema rows (shared), so a delete either commits before, and is seen here, or waits
+    until this transaction has committed; values of a deleted schema never land after it.
+    """
+    registered = {(extension.id, extension.created_ms) for extension in extensions if extension.id is not None}
+    if not registered:
+        return
+    same = functools.reduce(operator.or_, [(ExtensionSchema.id == schema_id) & (ExtensionSchema.created_ms == created)
+                                    for schema_id, created in registered])
+    query = ExtensionSchema.select(ExtensionSchema.id).where(same & ExtensionSchema.live())
+    if lock and not isinstance(database.obj, pw.SqliteDatabase):
+        query = query.for_update("LOCK IN SHARE MODE")
+    if len(query.tuples()) < len(registered):
         raise Conflict("an extension schema was deleted while the values were being stored; send them again",
                        error_code="CONCURRENT_CHANGE")
 
@@ -67,6 +88,7 @@ def store_values(service_id, owner_no, loaded):
             key_rows.extend(_key_rows(extension, service_id, owner_no, record_id, record))
     insert_many(ExtensionRecord, plain_rows)
     insert_many(ExtensionUniqueKey, key_rows)
+    refuse_deleted([extension for extension, _ in loaded])
 
 
 def _record_row(extension, service_id, owner_no, position, record):
@@ -105,7 +127,7 @@ def replace_values(service_id, owner_no, loaded):
 def _values_query(P, service_count, owner_count, name_count):
     query = (ExtensionRecord
              .select(ExtensionRecord.service_id, ExtensionRecord.owner_no, ExtensionRecord.name_key,
-                     ExtensionRecord.value)
+                     ExtensionRecord.schema, ExtensionRecord.value)
              .where(ExtensionRecord.service_id.in_([P] * service_count)
                     & ExtensionRecord.name_key.in_([P] * name_count))
              .order_by(ExtensionRecord.service_id, ExtensionRecord.owner_no, ExtensionRecord.name_key,
@@ -127,8 +149,10 @@ def read_values(service_ids, owner_nos, extensions):
     params = service_ids + tuple(by_key) + owner_nos
     cursor = execute(_values_query, params, len(service_ids), len(owner_nos), len(by_key))
     values = defaultdict(dict)
-    for service_id, owner_no, name_key, value in cursor.fetchall():
+    for service_id, owner_no, name_key, schema_id, value in cursor.fetchall():
         extension = by_key[name_key]
+        if schema_id != extension.id:
+            continue    # left by a deleted schema of that name, until the maintenance run removes it
         owner = values[(service_id, owner_no)]
         if extension.multi_valued:
             owner.setdefault(extension.name, []).append(json.loads(value))
@@ -173,6 +197,7 @@ def update_by_unique(extension, service_id, owner_no, partial):
     if grown > 0:
         _refuse_growth_past_limit(extension, service_id, owner_no, grown)
     ExtensionRecord.update(value=dump_json(merged)).where(ExtensionRecord.id == record.id).execute()
+    refuse_deleted([extension])
     return merged
 
 
@@ -182,7 +207,8 @@ def _refuse_growth_past_limit(extension, service_id, owner_no, grown):
               .select(ExtensionRecord.value)
               .where((ExtensionRecord.service_id == service_id)
                      & (ExtensionRecord.owner_no == owner_no)
-                     & (ExtensionRecord.name_key == extension.name.lower()))
+                     & (ExtensionRecord.name_key == extension.name.lower())
+                     & (ExtensionRecord.schema == extension.id))
               .tuples())
     budget = ValueBudget(extension.name, extension.limits)
     try:

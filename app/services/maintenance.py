@@ -159,20 +159,18 @@ class Retention(Job):
 
 
 def _orphan_records():
-    """Values whose extension schema is gone: no row any more, or a row marked deleted.
+    """Values whose extension schema was deleted: its row is marked (a tombstone).
 
-    The schema delete that leaves its values to this run may mark the schema row instead
-    of removing it; a `deleted_ms` column set on ExtensionSchema is taken as that mark.
+    A schema row cannot go while records point at it (their foreign key), so the mark is
+    the only way a record is orphaned; the condition walks the index on schema_id.
     """
-    gone = ExtensionSchema.select(ExtensionSchema.id)
-    deleted_ms = getattr(ExtensionSchema, "deleted_ms", None)
-    if deleted_ms is not None:
-        gone = gone.where(deleted_ms.is_null())
-    return ExtensionRecord.schema.is_null(False) & ExtensionRecord.schema.not_in(gone)
+    deleted = ExtensionSchema.select(ExtensionSchema.id).where(~ExtensionSchema.live())
+    return ExtensionRecord.schema.in_(deleted)
 
 
 class DeletedSchemaValues(Job):
-    """Records of extension values whose schema was deleted (counted in records, not services)."""
+    """Records of extension values whose schema was deleted (counted in records, not services),
+    then the deleted schema rows themselves once no record points at them."""
     name = "deleted_schema_values"
 
     def count_due(self, now):
@@ -183,9 +181,23 @@ class DeletedSchemaValues(Job):
             query = ExtensionRecord.select(ExtensionRecord.id).where(_orphan_records()).limit(size)
             ids = [row[0] for row in _locked(query).tuples()]
             if not ids:
+                _remove_empty_tombstones()
                 return 0
             ExtensionUniqueKey.delete().where(ExtensionUniqueKey.record.in_(ids)).execute()
             return ExtensionRecord.delete().where(ExtensionRecord.id.in_(ids)).execute()
+
+
+def _remove_empty_tombstones():
+    """Delete the rows of deleted schemas that no record points at any more.
+
+    No write can add a record under a deleted schema (extension_values.refuse_deleted), so
+    an empty tombstone stays empty. A new schema may then reuse its ID on SQLite; writers
+    that still carry the old one are told apart by the registration time.
+    """
+    tombstones = [row[0] for row in ExtensionSchema.select(ExtensionSchema.id).where(~ExtensionSchema.live()).tuples()]
+    for schema_id in tombstones:
+        if not ExtensionRecord.select().where(ExtensionRecord.schema == schema_id).exists():
+            ExtensionSchema.delete().where(ExtensionSchema.id == schema_id).execute()
 
 
 def configured_jobs(policy):
