@@ -71,21 +71,20 @@ class Presenter:
         return self._lifecycle("Service", row, body)
 
     def state(self, row, *, with_service=True):
-        body = {"service_id": self.layout.export(row.service_id)} if with_service else {}
-        body["state_id"] = row.state_id
-        body["state_type"] = self._mapped("State", "type", row.state_type)
-        if row.previous_state_id is not None:
-            body["previous_state_id"] = row.previous_state_id
-        return self._lifecycle("State", row, body)
+        return self._child("State", row, with_service=with_service, reference="previous_state_id")
 
     def task(self, row, *, with_service=True):
-        body = {"service_id": self.layout.export(row.service_id)} if with_service else {}
-        body["task_id"] = row.task_id
-        body["task_type"] = self._mapped("Task", "type", row.task_type)
-        if row.state_id is not None:
-            body["state_id"] = row.state_id
-        return self._lifecycle("Task", row, body)
+        return self._child("Task", row, with_service=with_service, reference="state_id")
 
+    def _child(self, resource, row, *, with_service, reference):
+        """A state or task: its service (unless nested in it), number, type, the state it names."""
+        label = resource.lower()
+        body = {"service_id": self.layout.export(row.service_id)} if with_service else {}
+        body[f"{label}_id"] = getattr(row, f"{label}_id")
+        body[f"{label}_type"] = self._mapped(resource, "type", getattr(row, f"{label}_type"))
+        if getattr(row, reference) is not None:
+            body[reference] = getattr(row, reference)
+        return self._lifecycle(resource, row, body)
 
 def present_services(rows, presenter, nesting):
     """Service resources for rows, with nested lists and extensions fetched in batches."""
