@@ -149,10 +149,12 @@ def test_bad_input_to_put_changes_nothing(client):
     assert ok(client.get("/profiles/c-1")) == {"customer_id": "c-1", "FirstName": "Ann"}
 
 
-@pytest.mark.parametrize("path", ["/profiles/" + "c" * 17, "/profiles/nobody"])
-def test_unknown_or_over_long_customer_ids_in_paths_are_refused(client, path):
-    assert client.get(path).status_code in (400, 404)
-    assert error_of(client.get(path), 400 if len(path) > 26 else 404)
+@pytest.mark.parametrize("customer_id, status, code", [("c" * 17, 400, "VALIDATION_ERROR"),
+                                                       ("nobody", 404, "PROFILE_NOT_FOUND")])
+def test_unknown_or_over_long_customer_ids_in_paths_are_refused(client, customer_id, status, code):
+    for method in ("GET", "PUT", "DELETE"):
+        error = error_of(client.open(f"/profiles/{customer_id}", method=method, json={}), status)
+        assert error["error_code"] == code
 
 
 def test_a_customer_id_with_a_slash_is_refused_by_start_and_associate(client):
