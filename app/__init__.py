@@ -6,11 +6,12 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from app.auth import install as install_auth
-from app.config import RESERVED_PROFILE_NAMES, Settings, redact
+from app.config import Settings, redact
 from app.db import (database_kind, discard_connection, drop_moved_database_file, ensure_tables, init_database,
                     UNAVAILABLE_ERRORS, WriteOutcomeUnknown)
 from app.errors import register_error_handlers, DatabaseUnavailable
 from app.ids import LAYOUTS, IdUnavailable, LeasedIdSource
+from app.metadata import build_metadata
 from app.version import server_version
 from app.retry import CONNECTION_LOST, RetryCounter, retry_reason, run_with_retries
 from app.services.business_attributes import BusinessAttributes
@@ -22,7 +23,6 @@ from app.stats import RequestStats
 from app import metrics, telemetry
 from models import WorkerLease
 from schemas.events import EventSchemas
-from schemas.values import ExtensionLimits
 from schemas.profiles import CoreProfile
 
 logger = logging.getLogger(__name__)
@@ -99,11 +99,7 @@ def _build_runtime(settings, db):
                          on_lease=metrics.set_lease_held if observed else None)
     business_attributes = BusinessAttributes.from_settings(settings)
     refresh_seconds = settings["extensions"]["refresh_seconds"]
-    core = CoreProfile(settings.profile)
-    registry = ExtensionRegistry(
-        mode=settings["extensions"]["mode"], refresh_seconds=refresh_seconds,
-        base_path=settings["api"]["base_path"], limits=ExtensionLimits.from_options(settings["extensions"]),
-        reserved_names={"profiles": [*RESERVED_PROFILE_NAMES, *(attribute.name for attribute in core.attributes)]})
+    core, registry, keys = build_metadata(settings, refresh_seconds=refresh_seconds)
     return Runtime(
         settings=settings, db=db, ids=ids,
         mode=ServerMode(refresh_seconds=refresh_seconds),
@@ -114,7 +110,7 @@ def _build_runtime(settings, db):
         presenter=Presenter(ids.layout, business_attributes),
         retries=RetryCounter(),
         core=core,
-        keys=IdentificationKeys(registry, core),
+        keys=keys,
         tables_ready=_tables_exist(db),
     )
 

@@ -1,5 +1,5 @@
-"""The context-services commands: check-config, schemas export|import, backup (SPEC §14)."""
-import json
+"""The context-services commands: check-config and backup (SPEC §14); schemas export|import are in
+test_schemas_command.py."""
 import os
 import sqlite3
 import subprocess
@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from app.cli import main
 from tests.support import REPO, render_ini, running_gunicorn
-from tests.vendor import EXTENSION_SCHEMAS
 
 # The entry point of setup.cfg, as installed beside this Python.
 CONSOLE_SCRIPT = str(Path(sys.executable).parent / "context-services")
@@ -69,90 +68,6 @@ def test_check_config_names_the_file_section_and_option_of_a_fault(tmp_path, tex
 def test_check_config_of_a_missing_file_fails(tmp_path):
     result = run("check-config", str(tmp_path / "absent.ini"))
     assert result.exit_code == 1 and "cannot read" in result.output
-
-
-# --- schemas export / import -----------------------------------------------------------------
-
-@pytest.fixture
-def registered(make_app, database_url, tmp_path):
-    """An app on this test's database with the vendor's three schemas and a state one; its config file."""
-    client = make_app().test_client()
-    for schema in EXTENSION_SCHEMAS:
-        assert client.post("/metadata/services/extensions", json=schema).status_code == 201
-    composite = {"name": "Visit", "type": "multi-valued", "unique": [["site", "day"]],
-                 "attributes": [{"name": "site", "type": "string", "length": 10},
-                                {"name": "day", "type": "integer", "mandatory": True}]}
-    assert client.post("/metadata/states/extensions", json=composite).status_code == 201
-    return client, write_config(tmp_path, {"database": {"url": database_url}})
-
-
-def listed(client):
-    return {kind: client.get(f"/metadata/{kind}/extensions").get_json() for kind in ("services", "states", "tasks")}
-
-
-def test_export_then_import_into_an_empty_database_reproduces_the_schemas(registered, tmp_path):
-    client, config = registered
-    before = listed(client)
-    exported = tmp_path / "schemas.json"
-    result = run("schemas", "export", "--config", str(config), str(exported))
-    assert result.exit_code == 0, result.output
-    document = json.loads(exported.read_text())
-    assert set(document) == {"format", "extension_schemas", "identification_keys"}
-    assert [s["name"] for s in document["extension_schemas"]["services"]] == [s["name"] for s in EXTENSION_SCHEMAS]
-    for kind, schemas in before.items():
-        for schema in schemas:
-            assert client.delete(f"/metadata/{kind}/extensions/{schema['name']}").status_code == 204
-    result = run("schemas", "import", "--config", str(config), str(exported))
-    assert result.exit_code == 0, result.output
-    assert "created states extension Visit" in result.output
-    assert listed(client) == before
-
-
-def test_import_is_idempotent(registered, tmp_path):
-    client, config = registered
-    exported = tmp_path / "schemas.json"
-    run("schemas", "export", "--config", str(config), str(exported))
-    result = run("schemas", "import", "--config", str(config), str(exported))
-    assert result.exit_code == 0, result.output
-    assert "0 created, 4 already there" in result.output
-
-
-def test_import_refuses_a_conflict_and_writes_nothing(registered, tmp_path):
-    client, config = registered
-    exported = tmp_path / "schemas.json"
-    run("schemas", "export", "--config", str(config), str(exported))
-    document = json.loads(exported.read_text())
-    document["extension_schemas"]["services"][0]["attributes"][0]["length"] = 3
-    document["extension_schemas"]["tasks"].append({"name": "Fresh", "type": "single-valued",
-                                                   "attributes": [{"name": "a", "type": "string"}]})
-    exported.write_text(json.dumps(document))
-    result = run("schemas", "import", "--config", str(config), str(exported))
-    assert result.exit_code == 1
-    assert "nothing imported" in result.output and "registered already with another definition" in result.output
-    assert client.get("/metadata/tasks/extensions").get_json() == []
-
-
-@pytest.mark.parametrize("document, reason", [
-    ({"extension_schemas": {}}, "not a schemas file"),
-    ({"format": "context-services/schemas-1", "extension_schemas": {"profiles": []}}, "extension_schemas must map"),
-    ({"format": "context-services/schemas-1", "identification_keys": [{"name": "k"}]}, "no customer profiles"),
-    ({"format": "context-services/schemas-1", "extension_schemas": {"tasks": [{"name": "x"}]}}, "invalid"),
-])
-def test_import_refuses_a_malformed_file(make_app, database_url, tmp_path, document, reason):
-    client = make_app().test_client()
-    config = write_config(tmp_path, {"database": {"url": database_url}})
-    path = tmp_path / "in.json"
-    path.write_text(json.dumps(document))
-    result = run("schemas", "import", "--config", str(config), str(path))
-    assert result.exit_code == 1 and reason in result.output
-    assert client.get("/metadata/tasks/extensions").get_json() == []
-
-
-def test_import_of_a_file_that_is_not_json_fails(tmp_path):
-    path = tmp_path / "in.json"
-    path.write_text("{nope")
-    result = run("schemas", "import", "--config", str(write_config(tmp_path, {})), str(path))
-    assert result.exit_code == 1 and "not JSON" in result.output
 
 
 # --- backup --------------------------------------------------------------------------------------

@@ -323,6 +323,12 @@ class ExtensionRegistry:
         self._bump_generation()
         self._checked_at = float("-inf")
 
+    def forget_cached(self):
+        """After a rolled-back transaction that changed metadata: the next read reloads from the
+        database, as this worker may hold what the rollback undid."""
+        self._generation = None
+        self._checked_at = float("-inf")
+
     def _bump_generation(self):
         ServerSetting.put(GENERATION_KEY, uuid.uuid4().hex)
 

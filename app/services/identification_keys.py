@@ -4,6 +4,7 @@ Keys ride on the extension registry's generation token: a key change bumps it in
 transaction, and a worker reloads its keys whenever the token it holds moved, so keys
 reach every worker as quickly as extension schemas do.
 """
+import dataclasses
 import json
 
 import marshmallow as ma
@@ -37,10 +38,14 @@ class IdentificationKeys:
             self._generation = generation
         return self._keys
 
+    def get(self, name):
+        """The key of that name (any case), or None."""
+        return next((key for key in self.all() if key.name.lower() == name.lower()), None)
+
     def require(self, name):
-        for key in self.all():
-            if key.name.lower() == name.lower():
-                return key
+        key = self.get(name)
+        if key is not None:
+            return key
         raise NotFound(f"no identification key named {name!r}", error_code="IDENTIFICATION_KEY_NOT_FOUND")
 
     def using(self, extension):
@@ -56,6 +61,19 @@ class IdentificationKeys:
 
     # --- changes -------------------------------------------------------------------------
 
+    def resolve(self, body):
+        """The key a POST body defines, its id None, attributes spelled as its source spells them.
+
+        Raises ValidationFailed for an invalid definition or one naming a source or attributes
+        that do not exist; writes nothing.
+        """
+        try:
+            definition = _definition_schema.load(body)
+        except ma.ValidationError as error:
+            raise ValidationFailed("invalid identification key", fields=error.messages) from None
+        extension, attributes = self._source_and_attributes(definition, explicit_source="source" in body)
+        return Key(None, definition["name"], extension, tuple(attributes), definition["unique"])
+
     def register(self, body):
         """Store a new key and index every existing profile under it.
 
@@ -63,25 +81,20 @@ class IdentificationKeys:
         name taken, and Conflict IDENTIFICATION_CONFLICT when a unique key finds two customers
         holding the same values already.
         """
-        try:
-            definition = _definition_schema.load(body)
-        except ma.ValidationError as error:
-            raise ValidationFailed("invalid identification key", fields=error.messages) from None
-        extension, attributes = self._source_and_attributes(definition, explicit_source="source" in body)
+        wanted = self.resolve(body)
         try:
             with database.atomic():
                 row = IdentificationKey.create(
-                    name=definition["name"], name_key=definition["name"].lower(),
-                    extension=None if extension is None else extension.id,
-                    attributes=json.dumps(attributes), unique=definition["unique"], created_ms=now_ms())
-                key = Key(row.id, row.name, extension, tuple(attributes), row.unique)
+                    name=wanted.name, name_key=wanted.name.lower(), extension=wanted.source_id,
+                    attributes=json.dumps(wanted.attributes), unique=wanted.unique, created_ms=now_ms())
+                key = dataclasses.replace(wanted, id=row.id)
                 _backfill(key, self.core)
                 self.registry.metadata_changed()
         except pw.IntegrityError:
-            if IdentificationKey.select().where(IdentificationKey.name_key == definition["name"].lower()).exists():
-                raise Conflict(f"an identification key named {definition['name']!r} exists already "
+            if IdentificationKey.select().where(IdentificationKey.name_key == wanted.name.lower()).exists():
+                raise Conflict(f"an identification key named {wanted.name!r} exists already "
                                "(names ignore case)", error_code="IDENTIFICATION_KEY_EXISTS") from None
-            raise Conflict(f"two customers hold the same values of {', '.join(attributes)}: a unique key "
+            raise Conflict(f"two customers hold the same values of {', '.join(wanted.attributes)}: a unique key "
                            "cannot be built over them", error_code="IDENTIFICATION_CONFLICT") from None
         return key
 
