@@ -126,10 +126,9 @@ def _log_start(settings, runtime):
     """The one line an operator looks for first: what runs, from which file, on which database."""
     url = settings["database"]["url"]
     location = runtime.db.path if hasattr(runtime.db, "path") else redact(url)
-    auth = settings.sections.get("auth", {}).get("mode", "none")
     logger.info("context-services %s: config %s, database %s %s, base path %s, auth mode %s, "
                 "extension mode %s", server_version(), settings.source, runtime.database_kind, location,
-                settings["api"]["base_path"] or "/", auth, settings["extensions"]["mode"])
+                settings["api"]["base_path"] or "/", settings["auth"]["mode"], settings["extensions"]["mode"])
 
 
 def _tables_exist(db):
