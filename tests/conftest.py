@@ -79,7 +79,12 @@ def make_app(database_url, backend):
         return app
 
     yield make
-    for app in made:
+    _tear_down(made)
+
+
+def _tear_down(apps):
+    """Give back the apps' worker-ID leases and close the shared connection."""
+    for app in apps:
         app.extensions["context_services"].ids.release()
     if not database.is_closed():
         database.close()
@@ -98,10 +103,7 @@ def standalone_app():
         return app
 
     yield make
-    for app in made:
-        app.extensions["context_services"].ids.release()
-    if not database.is_closed():
-        database.close()
+    _tear_down(made)
 
 
 @pytest.fixture
