@@ -216,6 +216,10 @@ SCHEMA = {
         "auto_complete_disposition": Option("", _text(64),
                                             "disposition of auto-completed services: a DB ID or a value name of "
                                             "the attribute mapped to Service.disposition; empty sets none"),
+        "maintenance_pause_ratio": Option(1.0, _number(0.0),
+                                          "after each batch a maintenance run rests this many times as long as "
+                                          "the batch took, leaving the database and the CPU to clients between "
+                                          "batches; 0 runs flat out (for a quiet maintenance window)"),
     },
     "logging": {
         "level": Option("info", _choice("debug", "info", "warning", "error"), "log level of the application"),

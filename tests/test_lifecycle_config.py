@@ -29,7 +29,8 @@ def test_overrides_are_keyed_by_service_type_db_id_given_by_name_or_id(tmp_path)
 def test_defaults_keep_everything_and_complete_nothing(tmp_path):
     settings = load(None)
     assert settings["retention"]["completed_days"] == 0
-    assert settings["lifecycle"] == {"auto_complete_after_s": 0, "auto_complete_disposition": ""}
+    assert settings["lifecycle"] == {"auto_complete_after_s": 0, "auto_complete_disposition": "",
+                                     "maintenance_pause_ratio": 1.0}
     assert settings.retention_by_type == {} and settings.auto_complete_disposition is None
 
 
@@ -56,6 +57,8 @@ def test_a_disposition_given_as_an_id_needs_no_attribute(tmp_path):
     (TYPES + "[lifecycle]\nauto_complete_disposition = Gone\n",
      "[lifecycle] auto_complete_disposition = 'Gone': not a DB ID nor a known value name; values of Disposition"),
     ("[lifecycle]\nauto_complete_disposition = " + "x" * 65 + "\n", "longer than 64 characters"),
+    ("[lifecycle]\nmaintenance_pause_ratio = -0.5\n", "[lifecycle] maintenance_pause_ratio = '-0.5': must be at least 0"),
+    ("[lifecycle]\nmaintenance_pause_ratio = often\n", "[lifecycle] maintenance_pause_ratio = 'often': expected a number"),
 ])
 def test_a_wrong_lifecycle_setting_names_file_section_and_option(tmp_path, text, expected):
     with pytest.raises(ConfigError) as caught:

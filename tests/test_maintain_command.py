@@ -85,6 +85,18 @@ def test_a_run_purges_what_is_due_and_prints_one_summary_line(make_app, config):
     assert [row.id for row in Service.select()] == [kept]
 
 
+def test_pause_ratio_is_checked_before_anything_is_removed(make_app, config):
+    make_app()
+    fill_old_completed(4)
+
+    code, out, err = finished(maintain(config, "--pause-ratio", "-1"))
+    assert code == 2 and "--pause-ratio" in err and Service.select().count() == 4
+
+    code, out, err = finished(maintain(config, "--pause-ratio", "0", "--batch-size", "3"))
+    assert code == 0, err
+    assert "purged 4" in out and Service.select().count() == 0
+
+
 def test_on_a_terminal_the_run_shows_a_progress_bar(make_app, config):
     make_app()
     fill_old_completed(30)

@@ -206,6 +206,31 @@ def test_a_run_stops_at_its_maximum_and_the_next_one_continues(make_app):
     assert (second.done["purged"], second.still_due["purged"]) == (2, 0)
 
 
+def test_after_each_batch_the_run_rests_its_pause_ratio_times_the_batch_time(make_app):
+    app = make_app(retention={"completed_days": 1})
+    client = app.test_client()
+    for _ in range(5):
+        completed_ms_of(client, start_service(client, timestamp="2026-01-01T00:00:00Z"), "2026-01-01T00:00:00Z")
+    now = Service.select(pw.fn.MAX(Service.completed_ms)).scalar() + 2 * DAY_MS
+    ticks = iter(range(1000))
+    rests = []
+    # Each reading of the clock is 10 ms after the one before: every batch "takes" 10 ms.
+    outcome = run_at(app, now, batch_size=2, pause_ratio=2.5, clock=lambda: next(ticks) / 100, sleep=rests.append)
+    assert outcome.done["purged"] == 5
+    assert rests == [pytest.approx(0.025)] * 3        # batches of 2, 2 and 1; none after the empty one
+    assert Service.select().count() == 0
+
+
+def test_a_pause_ratio_of_0_runs_flat_out(make_app):
+    app = make_app(retention={"completed_days": 1})
+    client = app.test_client()
+    completed_ms_of(client, start_service(client, timestamp="2026-01-01T00:00:00Z"), "2026-01-01T00:00:00Z")
+    rests = []
+    outcome = run_at(app, Service.select(pw.fn.MAX(Service.completed_ms)).scalar() + 2 * DAY_MS,
+                     pause_ratio=0, sleep=rests.append)
+    assert (outcome.done["purged"], rests) == (1, [])
+
+
 def test_a_dry_run_counts_and_changes_nothing(make_app):
     app = make_app(retention={"completed_days": 1}, lifecycle={"auto_complete_after_s": 1})
     client = app.test_client()

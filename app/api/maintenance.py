@@ -21,6 +21,7 @@ _body_schema = PurgeBody()
 @blueprint.post("/maintenance/purge")
 @params.takes(params.Purge)
 def purge(query):
+    settings = runtime().settings
     body = json_body(required=False)
     answer = {"dry_run": query["dry_run"]}
     if body:
@@ -28,10 +29,11 @@ def purge(query):
         jobs = [maintenance.operation_job(order["operation"], order["limit"])]
         answer.update(operation=order["operation"], limit=format_ms(order["limit"]))
     else:
-        jobs = maintenance.configured_jobs(maintenance.Policy.from_settings(runtime().settings))
+        jobs = maintenance.configured_jobs(maintenance.Policy.from_settings(settings))
     try:
         with RunLock():
-            outcome = maintenance.run(jobs, now_ms(), max_services=query["max"], dry_run=query["dry_run"])
+            outcome = maintenance.run(jobs, now_ms(), max_services=query["max"], dry_run=query["dry_run"],
+                                      pause_ratio=settings["lifecycle"]["maintenance_pause_ratio"])
     except RunLockBusy:
         raise Conflict("another maintenance run is working; try again when it has finished",
                        error_code="MAINTENANCE_RUNNING") from None

@@ -31,9 +31,12 @@ LABELS = {"auto_completed": "auto-completed", "purged": "purged",
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=None,
               help=f"Services per transaction (default: {MAX_BATCH} on MySQL, {SQLITE_BATCH} on SQLite, "
                    "whose one writer at a time waits for each batch).")
+@click.option("--pause-ratio", type=click.FloatRange(0), default=None,
+              help="After each batch, rest this many times as long as the batch took (default: [lifecycle] "
+                   "maintenance_pause_ratio); 0 runs flat out.")
 @click.option("--wait", "wait_s", type=click.FloatRange(0), default=0, show_default=True,
               help="Seconds to wait for another run to finish before giving up.")
-def maintain(config_path, dry_run, max_services, batch_size, wait_s):
+def maintain(config_path, dry_run, max_services, batch_size, pause_ratio, wait_s):
     """Complete idle services, purge those past retention, remove values of deleted schemas.
 
     Prints one summary line; exits 0 when done, 75 when another run holds the lock, 1 on a
@@ -55,7 +58,10 @@ def maintain(config_path, dry_run, max_services, batch_size, wait_s):
                 click.echo(_dry_run_line(due))
                 return
             started = time.monotonic()
-            outcome = _run_with_progress(jobs, now, due, max_services=max_services, batch_size=batch_size)
+            if pause_ratio is None:
+                pause_ratio = settings["lifecycle"]["maintenance_pause_ratio"]
+            outcome = _run_with_progress(jobs, now, due, max_services=max_services, batch_size=batch_size,
+                                         pause_ratio=pause_ratio)
             click.echo(_summary_line(outcome, time.monotonic() - started))
     except RunLockBusy as busy:
         click.echo(f"maintain: not started: {busy}; it finishes the work, or run again with --wait", err=True)
@@ -65,7 +71,7 @@ def maintain(config_path, dry_run, max_services, batch_size, wait_s):
         sys.exit(EXIT_FAILED)
 
 
-def _run_with_progress(jobs, now, due, *, max_services, batch_size):
+def _run_with_progress(jobs, now, due, *, max_services, batch_size, pause_ratio):
     total = sum(due.values()) if max_services is None else min(max_services, sum(due.values()))
     started = time.monotonic()
     done = 0
@@ -76,7 +82,8 @@ def _run_with_progress(jobs, now, due, *, max_services, batch_size):
             done += count
             elapsed = time.monotonic() - started
             bar.update(count, f"{done / elapsed:,.0f}/s" if elapsed > 0 else None)
-        return maintenance.run(jobs, now, max_services=total, batch_size=batch_size, progress=progress)
+        return maintenance.run(jobs, now, max_services=total, batch_size=batch_size, progress=progress,
+                               pause_ratio=pause_ratio)
 
 
 def _dry_run_line(due):

@@ -6,6 +6,7 @@ due cannot grow while it works, and stops at `max_services`; running it again co
 The clock is a parameter, so tests can put a service one millisecond either side of a limit.
 """
 import logging
+import time
 from dataclasses import dataclass, field
 
 import peewee as pw
@@ -268,10 +269,14 @@ def _after_batch():
         database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def run(jobs, now, *, max_services, batch_size=None, dry_run=False, progress=None):
+def run(jobs, now, *, max_services, batch_size=None, dry_run=False, progress=None, pause_ratio=0.0,
+        clock=time.monotonic, sleep=time.sleep):
     """Do the jobs' work due at `now`, at most max_services in all, in batches of batch_size
     (at most MAX_BATCH; default_batch_size() when None).
 
+    After each batch the run rests pause_ratio times as long as the batch took ([lifecycle]
+    maintenance_pause_ratio). On SQLite a batch holds the one write lock and, on a small host,
+    most of a core: without the rest, clients' writes queue behind batch after batch.
     progress(count) is called after each batch. A dry run changes nothing and reports every
     due item as still due. Database errors propagate; batches done before stay done.
     """
@@ -281,10 +286,13 @@ def run(jobs, now, *, max_services, batch_size=None, dry_run=False, progress=Non
     for job in jobs:
         done = 0
         while budget > 0:
+            began = clock()
             count = _batch_with_retries(job, now, min(batch_size, budget))
             if not count:
                 break
             _after_batch()
+            if pause_ratio > 0:
+                sleep((clock() - began) * pause_ratio)
             done += count
             budget -= count
             if progress is not None:
