@@ -9,8 +9,11 @@ PROMETHEUS_MULTIPROC_DIR (where the workers share their metrics; default a new t
 import glob
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 # 2 per core, but never more than the default ID layout's 64 worker IDs (a 33-core host would
@@ -32,6 +35,45 @@ accesslog = None if _access_log.lower() in ("", "off", "none") else _access_log
 access_log_format = ('%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms '
                      'request_id=%({x-request-id}o)s user=%({context_services.user}e)s')
 errorlog = "-"
+
+# gunicorn makes every access line from every request header, response header and WSGI environ
+# key (some fifty atoms, each copied and escaped) and decodes the Basic credentials for %(u)s,
+# whatever the format prints. AccessLogger hands gunicorn's own atoms() only what the format
+# names, so each atom printed is exactly gunicorn's (tests/test_access_log.py compares them).
+# It lives here, not in app/: importing the app in the master, before on_starting has set
+# PROMETHEUS_MULTIPROC_DIR, would put prometheus_client in single-process mode for good.
+# What gunicorn's base atoms read from the environ; the credentials only for %(u)s.
+_ACCESS_BASE_ENVIRON = ("REMOTE_ADDR", "REQUEST_METHOD", "RAW_URI", "SERVER_PROTOCOL", "PATH_INFO",
+                        "QUERY_STRING", "HTTP_REFERER", "HTTP_USER_AGENT")
+_ACCESS_USER_ENVIRON = "HTTP_AUTHORIZATION"
+_ACCESS_NAMED_ATOM = re.compile(r"%\(([^)]+)\)")
+
+
+class AccessLogger(Logger):
+    _parsed_format = None
+
+    def _wanted(self):
+        """(base environ keys, {lowered request header}, {lowered environ key}) the format needs."""
+        access_format = self.cfg.access_log_format
+        if self._parsed_format is None or self._parsed_format[0] != access_format:
+            names = {name.lower() for name in _ACCESS_NAMED_ATOM.findall(access_format)}
+            base = _ACCESS_BASE_ENVIRON + ((_ACCESS_USER_ENVIRON,) if "u" in names else ())
+            headers = {name[1:-2] for name in names if name.startswith("{") and name.endswith("}i")}
+            environ = {name[1:-2] for name in names if name.startswith("{") and name.endswith("}e")}
+            self._parsed_format = (access_format, (base, headers, environ))
+        return self._parsed_format[1]
+
+    def atoms(self, resp, req, environ, request_time):
+        base, wanted_headers, wanted_environ = self._wanted()
+        headers = [(name, value) for name, value in getattr(req, "headers", req) if name.lower() in wanted_headers]
+        needed = {key: environ[key] for key in base if key in environ}
+        if wanted_environ:
+            needed.update((key, value) for key, value in environ.items() if key.lower() in wanted_environ)
+        return super().atoms(resp, headers, needed, request_time)
+
+
+logger_class = AccessLogger
+
 # Peers whose X-Forwarded-* headers are believed: the same addresses as [auth] trusted_proxies.
 forwarded_allow_ips = "127.0.0.1,::1"
 # gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl):
