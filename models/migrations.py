@@ -110,11 +110,28 @@ def _schema_tombstones(db, migrator):
         migrate(migrator.add_column("extension_schema", "deleted_ms", pw.BigIntegerField(null=True)))
 
 
+# Indexes the first build with profiles made, which lead no other index does: their foreign keys
+# lead the two composite indexes of identification_value already.
+_REDUNDANT_IDENTIFICATION_INDEXES = ("identification_value_key_id", "identification_value_profile_id")
+
+
+def _lean_identification_indexes(db, migrator):
+    """identification_value loses its single-column indexes on key_id and profile_id."""
+    if "identification_value" not in db.get_tables():
+        return
+    present = {index.name for index in db.get_indexes("identification_value")}
+    for name in _REDUNDANT_IDENTIFICATION_INDEXES:
+        if name in present:
+            migrate(migrator.drop_index("identification_value", name))
+
+
 MIGRATIONS = [
     Migration(1, "exact (binary, NO PAD) comparison of text on MySQL/MariaDB", _exact_identity),
     Migration(2, "service.last_activity_ms for idle auto-complete, with its index", _service_last_activity),
     Migration(3, "extension_schema.deleted_ms: a schema delete marks the row, maintenance removes it",
               _schema_tombstones),
+    Migration(4, "identification_value without the indexes its composite indexes make redundant",
+              _lean_identification_indexes),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -35,10 +35,12 @@ class IdentificationKey(BaseModel):
 
 
 class IdentificationValue(BaseModel):
-    key = pw.ForeignKeyField(IdentificationKey, column_name="key_id", on_delete="CASCADE")
+    # No index of their own: each foreign key leads one of the two indexes below, which serve
+    # its lookups and cascades, and every index more is written by every Create Customer.
+    key = pw.ForeignKeyField(IdentificationKey, column_name="key_id", on_delete="CASCADE", index=False)
     digest = pw.CharField(max_length=64)            # sha256 of the canonical JSON of the values
     slot = pw.BigIntegerField()                     # 0: the one holder of a unique key; else profile.id
-    profile = pw.ForeignKeyField(Profile, column_name="profile_id", on_delete="CASCADE")
+    profile = pw.ForeignKeyField(Profile, column_name="profile_id", on_delete="CASCADE", index=False)
 
     class Meta:
         indexes = (

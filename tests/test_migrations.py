@@ -13,6 +13,7 @@ from app.config import build_settings
 from app.db import open_database
 from models import database
 from models.migrations import LATEST_VERSION, MIGRATIONS, SchemaVersion
+from tests.calls import ok
 from tests.support import running_gunicorn
 
 DATA = Path(__file__).parent / "data"
@@ -159,3 +160,23 @@ def test_several_gunicorn_workers_starting_on_an_old_database_migrate_it_once(pr
         assert _snapshot(db) == before
         rows = db.execute_sql("SELECT version FROM schema_version ORDER BY version").fetchall()
         assert [version for (version,) in rows] == [migration.version for migration in MIGRATIONS]
+
+
+def test_identification_values_of_the_first_profile_build_lose_their_redundant_indexes(make_app):
+    client = make_app().test_client()
+    ok(client.post("/metadata/identification-keys", json={"name": "phone", "attributes": ["PhoneNumber"]}), 201)
+    customer = ok(client.post("/profiles", json={"PhoneNumber": ["5550100"]}), 201)["customer_id"]
+    with database.connection_context():
+        db = database.obj
+        # The shape the first build with profiles (before migration 4) gave this table.
+        db.execute_sql("CREATE INDEX identification_value_key_id ON identification_value (key_id)")
+        db.execute_sql("CREATE INDEX identification_value_profile_id ON identification_value (profile_id)")
+        SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+
+    client = make_app().test_client()
+
+    with database.connection_context():
+        names = {index.name for index in database.obj.get_indexes("identification_value")}
+        assert not names & {"identification_value_key_id", "identification_value_profile_id"}
+        assert _applied_versions()[-1] == 4
+    assert ok(client.get("/profiles?PhoneNumber=5550100")) == [{"customer_id": customer}]
