@@ -8,7 +8,8 @@ purge rate, the starts' p50/p99/max and errors during the run, and the reference
 
 Environment: as bench.run (BENCH_FILL, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS,
 BENCH_BACKENDS, CS_TEST_MYSQL_URL, BENCH_KEEP), plus BENCH_MAINTAIN_BATCH, the maintain
-command's --batch-size (default: its own), and BENCH_MAINTAIN_DATABASE (cs_bench_maintain), the MariaDB
+command's --batch-size (default: its own), BENCH_MAINTAIN_PAUSE, its --pause-ratio (default:
+the setting's, 1.0), and BENCH_MAINTAIN_DATABASE (cs_bench_maintain), the MariaDB
 database it makes and drops on the server of CS_TEST_MYSQL_URL.
 """
 import datetime as dt
@@ -47,7 +48,8 @@ def main():
                "window_s": int(os.environ.get("BENCH_DURATION", "10")),
                "warmup_s": int(os.environ.get("BENCH_WARMUP", "3")),
                "connections": int(os.environ.get("BENCH_CONNECTIONS", "8")),
-               "batch": os.environ.get("BENCH_MAINTAIN_BATCH")}
+               "batch": os.environ.get("BENCH_MAINTAIN_BATCH"),
+               "pause": os.environ.get("BENCH_MAINTAIN_PAUSE")}
     results = {"date": stamp, "options": options, "backends": {}}
     try:
         for name in [n.strip() for n in os.environ.get("BENCH_BACKENDS", "sqlite,mysql").split(",") if n.strip()]:
@@ -71,7 +73,7 @@ def main():
     return 0 if all("failed" not in figures for figures in results["backends"].values()) else 1
 
 
-def run_backend(name, url, wrk, workdir, stamp, *, fill, window_s, warmup_s, connections, batch):
+def run_backend(name, url, wrk, workdir, stamp, *, fill, window_s, warmup_s, connections, batch, pause):
     """Fill, measure starts alone, then during `maintain`; the figures as a dict."""
     config = workdir / f"maintain-{name}.ini"
     config.write_text(f"[database]\nurl = {url}\n\n[retention]\ncompleted_days = {RETENTION_DAYS}\n")
@@ -95,7 +97,7 @@ def run_backend(name, url, wrk, workdir, stamp, *, fill, window_s, warmup_s, con
         print(f"  [{name}] starts alone, {window_s} s ...", flush=True)
         alone = run_wrk(wrk, server.url, "post.lua", seconds=window_s, connections=connections, env=env)
         print(f"  [{name}] maintain purging {due:,} services under the same load ...", flush=True)
-        during, run = _load_during_maintain(wrk, server.url, config, env, window_s, connections, batch)
+        during, run = _load_during_maintain(wrk, server.url, config, env, window_s, connections, batch, pause)
     finally:
         server.stop()
         if not database.is_closed():
@@ -109,11 +111,11 @@ def _due(config):
     return int(re.search(r"purged (\d+)", dry.stdout)[1])
 
 
-def _load_during_maintain(wrk, url, config, env, window_s, connections, batch):
+def _load_during_maintain(wrk, url, config, env, window_s, connections, batch, pause):
     """wrk windows of starts for as long as the maintain process runs; ([Load], run facts)."""
     began = time.monotonic()
-    batch_option = ["--batch-size", batch] if batch else []
-    process = subprocess.Popen([COMMAND, "maintain", "--config", str(config), *batch_option],
+    options = (["--batch-size", batch] if batch else []) + (["--pause-ratio", pause] if pause else [])
+    process = subprocess.Popen([COMMAND, "maintain", "--config", str(config), *options],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     loads, wrk_errors = [], []
     while process.poll() is None:
