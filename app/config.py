@@ -163,7 +163,7 @@ SCHEMA = {
         "max_body_bytes": Option(1048576, _integer(1024), "largest request body accepted; larger gets 413"),
         "max_list": Option(1000, _integer(1), "default and maximum number of items a list returns"),
         "max_response_bytes": Option(16777216, _integer(1024),
-                                     "largest answer a list may give, in bytes; a larger one is 400 "
+                                     "largest answer a list or a read may give, in bytes; a larger one is 400 "
                                      "RESPONSE_TOO_LARGE (ask for fewer with limit)"),
     },
     "ids": {

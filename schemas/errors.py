@@ -113,9 +113,9 @@ ERROR_CODES = {
                                    "attribute is not given."),
     "CUSTOMER_ID_REQUIRED": (400, "Create Profile without `customer_id` under `[ids] layout = wide`, whose IDs "
                                   "do not fit the 16 characters of a customer ID."),
-    "RESPONSE_TOO_LARGE": (400, "A list whose answer would be larger than `[api] max_response_bytes` (default "
-                                "16 MiB); ask for fewer items with `limit` and `offset`, or fewer extensions "
-                                "or nested lists."),
+    "RESPONSE_TOO_LARGE": (400, "A list, or a read of one service, state, task or profile, whose answer would "
+                                "be larger than `[api] max_response_bytes` (default 16 MiB); ask for fewer "
+                                "items with `limit` and `offset`, or fewer extensions or nested lists."),
     "BAD_REQUEST": (400, "A request the HTTP layer itself refused as malformed."),
     "UNAUTHORIZED": (401, "`[auth] mode = basic`: no credentials, an unknown user or a wrong password (the "
                           "answer does not say which); `WWW-Authenticate` names the realm."),

@@ -1,4 +1,5 @@
-"""List answers stop at `[api] max_response_bytes` (SPEC §12, finding 2 of issue 13).
+"""Answers stop at `[api] max_response_bytes` (SPEC §12, finding 2 of issue 13): lists, and reads of one
+resource whose nested lists and extension values grow with what is stored.
 
 A small configured limit shows the mechanism on every list route, to the byte; the stress
 version is the attack of the finding at full size through gunicorn.
@@ -64,6 +65,30 @@ def test_the_anonymous_list_stops_too_and_limit_gets_the_answer_through(make_app
     assert error_of(client.get("/services/anonymous/anon?extensions=note"))["error_code"] == "RESPONSE_TOO_LARGE"
     assert len(ok(client.get("/services/anonymous/anon?extensions=note&limit=2"))) == 2
     assert len(ok(client.get("/services/anonymous/anon"))) == 5      # without the values it fits
+
+
+def test_single_reads_stop_at_max_response_bytes_to_the_byte(make_app):
+    client = make_app().test_client()
+    register(client)
+    ok(client.post("/metadata/profiles/extensions", json=NOTE), 201)
+    ok(client.post("/metadata/identification-keys", json={"name": "phone", "attributes": ["PhoneNumber"]}), 201)
+    service_id = fill(client, services=1)[0]
+    for number in range(3):
+        ok(client.post("/profiles", json={"customer_id": f"p{number}", "PhoneNumber": ["5550100"],
+                                          "note": {"text": TEXT}}), 201)
+    reads = [f"/services/{service_id}?active_states=true&active_tasks=true&extensions=note",
+             f"/services/{service_id}/states/1?active_tasks=true&extensions=note",
+             "/profiles/p0?extensions=note",
+             "/profiles?PhoneNumber=5550100&extensions=note&include_extensions=always"]
+    sizes = {url: answer_size(client, url) for url in reads}
+    assert all(size > len(TEXT) for size in sizes.values())
+
+    for url, size in sizes.items():
+        at_limit = make_app(api={"max_response_bytes": size}).test_client()
+        assert at_limit.get(url).status_code == 200, url
+        over = make_app(api={"max_response_bytes": size - 1}).test_client()
+        error = error_of(over.get(url))
+        assert error["error_code"] == "RESPONSE_TOO_LARGE" and "max_response_bytes" in error["message"], url
 
 
 def _rss(base_url):

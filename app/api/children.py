@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 
 from app.api import created, load_event, number_in_range, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
-from app.api.lists import bounded_list
+from app.api.lists import bounded_answer, bounded_list
 from app.api.services import STATUS_PATH, service_id_in_range
 from app.services import children
 from app.services.presenters import present_children
@@ -85,7 +85,7 @@ def read(kind, service_id, query, **path):
     number = number_in_range(kind.name, path[f"{kind.label}_id"])
     nesting = params.nesting(kind.name, query)
     row = children.get_child(kind, service_id, number)
-    return jsonify(present_children(kind, [row], app_runtime.presenter, nesting)[0])
+    return bounded_answer(present_children(kind, [row], app_runtime.presenter, nesting)[0])
 
 
 def list_of(kind, service_id, status, query):

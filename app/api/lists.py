@@ -1,8 +1,10 @@
-"""List answers held to `[api] max_response_bytes` (SPEC §12) while they are built.
+"""Answers whose size grows with what is stored, held to `[api] max_response_bytes` (SPEC §12).
 
 A list is presented a few rows at a time and each resource serialised as soon as it is
 made, so what the worker holds is the text so far (at most the limit) plus one chunk of
 resources; the first resource past the limit ends the work with 400 RESPONSE_TOO_LARGE.
+A single resource (a service with its nested states and tasks, a profile with its extension
+values) is serialised whole, then measured the same way.
 """
 from flask import current_app
 
@@ -28,6 +30,16 @@ def bounded_list(rows, present, *, extensions=()):
                 raise _too_large(limit, len(pieces))
             pieces.append(piece)
     return current_app.response_class("[" + ",".join(pieces) + "]\n", mimetype="application/json")
+
+
+def bounded_answer(body):
+    """The 200 JSON answer of one resource, as jsonify makes it; BadRequest past the limit."""
+    limit = runtime().settings["api"]["max_response_bytes"]
+    text = current_app.json.dumps(body) + "\n"
+    if len(text.encode("utf-8")) > limit:
+        raise BadRequest(f"the answer would be larger than [api] max_response_bytes = {limit} bytes; ask for "
+                         "fewer extensions or nested lists", error_code="RESPONSE_TOO_LARGE")
+    return current_app.response_class(text, mimetype="application/json")
 
 
 def _too_large(limit, fitted):

@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 from app.access import default_roles
 from app.api import created, load_with_extensions, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
+from app.api.lists import bounded_answer, bounded_list
 from app.api.services import path_text
 from app.errors import BadRequest, ValidationFailed
 from app.services import identification, profiles
@@ -77,7 +78,8 @@ def identify_customer(query):
                                         with_core=query["include_profile"])
     if query["include_extensions"] == "unique" and len(rows) != 1:
         extensions = []
-    return jsonify(_present(rows, extensions, with_core=query["include_profile"]))
+    return bounded_list(rows, lambda chunk: _present(chunk, extensions, with_core=query["include_profile"]),
+                        extensions=extensions)
 
 
 @blueprint.get(PROFILE)
@@ -85,7 +87,7 @@ def identify_customer(query):
 def read_profile(customer_id, query):
     extensions = runtime().registry.resolve_names("profiles", query["extensions"])
     row = profiles.get_profile(_customer(customer_id))
-    return jsonify(_present([row], extensions)[0])
+    return bounded_answer(_present([row], extensions)[0])
 
 
 @blueprint.put(PROFILE)

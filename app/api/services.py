@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify
 from app.access import default_roles
 from app.api import created, load_event, params, refuse_in_maintenance, runtime
 from app.api.body import json_body
-from app.api.lists import bounded_list
+from app.api.lists import bounded_answer, bounded_list
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.services import services
 from app.services.presenters import present_services
@@ -38,7 +38,7 @@ def read_service(service_id, query):
     app_runtime = runtime()
     nesting = params.nesting("services", query)
     row = services.get_service(service_id_in_range(service_id))
-    return jsonify(present_services([row], app_runtime.presenter, nesting)[0])
+    return bounded_answer(present_services([row], app_runtime.presenter, nesting)[0])
 
 
 @blueprint.post("/services/<id:service_id>/end")

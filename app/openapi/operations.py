@@ -258,7 +258,7 @@ OPERATIONS = {
     "states.read_state": Operation(
         tag="States", summary="Read a state",
         answers=(Answer(200, "The state.", "StateResource"),),
-        errors={400: _READ_ERRORS, 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND")},
+        errors={400: (*_READ_ERRORS, "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND", "STATE_NOT_FOUND")},
         path_help=_NUMBER,
     ),
     # --- tasks ---------------------------------------------------------------------------
@@ -287,7 +287,7 @@ OPERATIONS = {
     "tasks.read_task": Operation(
         tag="Tasks", summary="Read a task",
         answers=(Answer(200, "The task.", "TaskResource"),),
-        errors={400: ("UNKNOWN_EXTENSION",), 404: ("SERVICE_NOT_FOUND", "TASK_NOT_FOUND")},
+        errors={400: ("UNKNOWN_EXTENSION", "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND", "TASK_NOT_FOUND")},
         path_help=_NUMBER,
     ),
     # --- extension values ----------------------------------------------------------------
@@ -357,7 +357,7 @@ OPERATIONS = {
     "services.read_service": Operation(
         tag="Services", summary="Read a service",
         answers=(Answer(200, "The service.", "ServiceResource"),),
-        errors={400: ("INVALID_PARAMETER", "UNKNOWN_EXTENSION"), 404: ("SERVICE_NOT_FOUND",)},
+        errors={400: ("INVALID_PARAMETER", "UNKNOWN_EXTENSION", "RESPONSE_TOO_LARGE"), 404: ("SERVICE_NOT_FOUND",)},
     ),
     # --- data lifecycle ------------------------------------------------------------------
     "removal.delete_service": Operation(

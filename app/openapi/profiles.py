@@ -81,13 +81,14 @@ PROFILE_OPERATIONS = {
         answers=(Answer(200, "The matching customers: `{\"customer_id\"}` each, or whole profiles with "
                              "`include_profile=yes`.", "ProfileResource", many=True),),
         errors={400: ("VALIDATION_ERROR", "INVALID_PARAMETER", "UNKNOWN_EXTENSION", "UNKNOWN_ATTRIBUTE",
-                      "NO_IDENTIFICATION_KEY")},
+                      "NO_IDENTIFICATION_KEY", "RESPONSE_TOO_LARGE")},
     ),
     "profiles.read_profile": Operation(
         tag="Profiles", summary="Read a customer profile",
         answers=(Answer(200, "`customer_id`, every core attribute that holds a value, and each extension "
                              "asked for (`{}` or `[]` when the customer has none).", "ProfileResource"),),
-        errors={400: ("UNKNOWN_EXTENSION", "VALIDATION_ERROR"), 404: ("PROFILE_NOT_FOUND",)}, path_help=_CUSTOMER,
+        errors={400: ("UNKNOWN_EXTENSION", "VALIDATION_ERROR", "RESPONSE_TOO_LARGE"), 404: ("PROFILE_NOT_FOUND",)},
+        path_help=_CUSTOMER,
     ),
     "profiles.replace_profile": Operation(
         tag="Profiles", summary="Update a customer profile",
