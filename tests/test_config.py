@@ -30,7 +30,7 @@ def test_example_parses_as_is_to_the_defaults():
 
 
 def test_example_holds_the_rendered_schema():
-    # Fails when an option, default or help text changes in app/config.py but not in the file;
+    # Fails when an option, default or help text changes in app/config/ but not in the file;
     # regenerate its option part with: python -c "from app.config import render_example as r; print(r())"
     assert render_example() in EXAMPLE.read_text()
 

@@ -193,12 +193,17 @@ def test_a_type_override_purges_even_when_the_default_keeps_forever(make_app):
     assert client.get(f"/services/{gone}").status_code == 404 and ok(client.get(f"/services/{kept}"))
 
 
-def test_a_run_stops_at_its_maximum_and_the_next_one_continues(make_app):
+def due_for_purge(make_app, count):
+    """(app keeping completed services one day, a time at which its count services are due)."""
     app = make_app(retention={"completed_days": 1})
     client = app.test_client()
-    for _ in range(5):
+    for _ in range(count):
         completed_ms_of(client, start_service(client, timestamp="2026-01-01T00:00:00Z"), "2026-01-01T00:00:00Z")
-    now = Service.select(pw.fn.MAX(Service.completed_ms)).scalar() + 2 * DAY_MS
+    return app, Service.select(pw.fn.MAX(Service.completed_ms)).scalar() + 2 * DAY_MS
+
+
+def test_a_run_stops_at_its_maximum_and_the_next_one_continues(make_app):
+    app, now = due_for_purge(make_app, 5)
     policy = maintenance.Policy.from_settings(app.extensions["context_services"].settings)
     first = maintenance.run(maintenance.configured_jobs(policy), now, max_services=3, batch_size=2)
     assert (first.done["purged"], first.still_due["purged"]) == (3, 2)
@@ -207,11 +212,7 @@ def test_a_run_stops_at_its_maximum_and_the_next_one_continues(make_app):
 
 
 def test_after_each_batch_the_run_rests_its_pause_ratio_times_the_batch_time(make_app):
-    app = make_app(retention={"completed_days": 1})
-    client = app.test_client()
-    for _ in range(5):
-        completed_ms_of(client, start_service(client, timestamp="2026-01-01T00:00:00Z"), "2026-01-01T00:00:00Z")
-    now = Service.select(pw.fn.MAX(Service.completed_ms)).scalar() + 2 * DAY_MS
+    app, now = due_for_purge(make_app, 5)
     ticks = iter(range(1000))
     rests = []
     # Each reading of the clock is 10 ms after the one before: every batch "takes" 10 ms.
@@ -222,12 +223,9 @@ def test_after_each_batch_the_run_rests_its_pause_ratio_times_the_batch_time(mak
 
 
 def test_a_pause_ratio_of_0_runs_flat_out(make_app):
-    app = make_app(retention={"completed_days": 1})
-    client = app.test_client()
-    completed_ms_of(client, start_service(client, timestamp="2026-01-01T00:00:00Z"), "2026-01-01T00:00:00Z")
+    app, now = due_for_purge(make_app, 1)
     rests = []
-    outcome = run_at(app, Service.select(pw.fn.MAX(Service.completed_ms)).scalar() + 2 * DAY_MS,
-                     pause_ratio=0, sleep=rests.append)
+    outcome = run_at(app, now, pause_ratio=0, sleep=rests.append)
     assert (outcome.done["purged"], rests) == (1, [])
 
 
