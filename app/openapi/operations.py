@@ -383,7 +383,8 @@ OPERATIONS = {
                     "services auto-completed (`[lifecycle]`), completed services past `[retention]` removed, "
                     "values of deleted extension schemas removed. With 8.5's body: the services started "
                     "before `limit` that `operation` selects are removed. At most `max` in one call, in "
-                    "transactions of at most 1000 services; answers what was done and what is still due. "
+                    "transactions of at most 1000 services, resting after each as `[lifecycle] "
+                    "maintenance_pause_ratio` says; answers what was done and what is still due. "
                     "Works in maintenance mode.",
         body="PurgeBody", body_required=False,
         answers=(Answer(200, "Counts done and still due, per kind of work.", "PurgeOutcome"),),
