@@ -61,9 +61,12 @@ class CoreProfile:
                         for attribute in self.attributes}
         fields = {}
         for attribute in self.attributes:
-            field = attribute_field({"type": attribute.type, "length": attribute.length}, allow_none=True)
-            fields[attribute.name] = (_MultiValue(field, allow_none=True, validate=ma.validate.Length(max=MAX_VALUES))
-                                      if attribute.multi else field)
+            definition = {"type": attribute.type, "length": attribute.length}
+            # null (or []) leaves an attribute unset; a null among the values of a multi-valued
+            # one is no value, and is refused rather than stored.
+            fields[attribute.name] = (_MultiValue(attribute_field(definition), allow_none=True,
+                                                  validate=ma.validate.Length(max=MAX_VALUES))
+                                      if attribute.multi else attribute_field(definition, allow_none=True))
         self.schema = _CoreSchema.from_dict(fields, name="ProfileCore")()
 
     def attribute(self, name):

@@ -129,6 +129,7 @@ def test_a_profile_extension_may_not_take_a_core_attribute_name(client):
     ({"FirstName": 42}, "FirstName"),                                  # wrong type
     ({"FirstName": "x" * 256}, "FirstName"),                           # over-long value
     ({"PhoneNumber": ["+1"] * 101}, "PhoneNumber"),                    # too many values
+    ({"PhoneNumber": ["+1", None]}, "PhoneNumber"),                    # a null among the values
     ({"customer_id": "c" * 17}, "customer_id"),                        # customer_id over 16 characters
     ({"customer_id": "a/b"}, "customer_id"),                           # customer_id with /
     ({"customer_id": ""}, "customer_id"),
