@@ -42,6 +42,7 @@ errorlog = "-"
 # names, so each atom printed is exactly gunicorn's (tests/test_access_log.py compares them).
 # It lives here, not in app/: importing the app in the master, before on_starting has set
 # PROMETHEUS_MULTIPROC_DIR, would put prometheus_client in single-process mode for good.
+
 # What gunicorn's base atoms read from the environ; the credentials only for %(u)s.
 _ACCESS_BASE_ENVIRON = ("REMOTE_ADDR", "REQUEST_METHOD", "RAW_URI", "SERVER_PROTOCOL", "PATH_INFO",
                         "QUERY_STRING", "HTTP_REFERER", "HTTP_USER_AGENT")

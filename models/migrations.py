@@ -110,8 +110,8 @@ def _schema_tombstones(db, migrator):
         migrate(migrator.add_column("extension_schema", "deleted_ms", pw.BigIntegerField(null=True)))
 
 
-# Indexes the first build with profiles made, which lead no other index does: their foreign keys
-# lead the two composite indexes of identification_value already.
+# The first build with profiles indexed identification_value's two foreign keys on their own;
+# each key already leads one of the table's composite indexes, which serve it as well.
 _REDUNDANT_IDENTIFICATION_INDEXES = ("identification_value_key_id", "identification_value_profile_id")
 
 
