@@ -33,6 +33,12 @@ class CompactJSONProvider(DefaultJSONProvider):
     compact = True
     ensure_ascii = False
 
+    def dumps(self, obj, **kwargs):
+        # `compact` reaches jsonify only; answers serialised here first (the lists and reads held
+        # to max_response_bytes) must come out the same.
+        kwargs.setdefault("separators", (",", ":"))
+        return super().dumps(obj, **kwargs)
+
 
 class ContextServicesApp(Flask):
     def __init__(self, *args, **kwargs):

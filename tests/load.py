@@ -172,13 +172,21 @@ def assert_answers_match_storage(answers, url, *, in_doubt_statuses=(None, 503))
     return len(created), len(stored), len(set(stored) & in_doubt)
 
 
-def gunicorn_processes(base_url):
-    """(master, [workers]) psutil processes of the gunicorn serving base_url, a child of this process."""
+def gunicorn_processes(base_url, *, workers, timeout_s=60):
+    """(master, [workers]) psutil processes of the gunicorn serving base_url, a child of this process,
+    once the master has all its `workers`: /healthz answers as soon as the first has booted."""
     bind = urlparse(base_url).netloc
+    master = None
     for child in psutil.Process().children(recursive=True):
         try:
             if "gunicorn" in " ".join(child.cmdline()) and bind in child.cmdline():
-                return child, child.children()
+                master = child
+                break
         except psutil.NoSuchProcess:
             continue
-    raise LookupError(f"no gunicorn serving {base_url} among this process's children")
+    if master is None:
+        raise LookupError(f"no gunicorn serving {base_url} among this process's children")
+    deadline = time.monotonic() + timeout_s         # bounds the wait; asserts nothing about speed
+    while len(master.children()) < workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return master, master.children()

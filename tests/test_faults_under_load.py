@@ -89,7 +89,7 @@ def test_mariadb_stopped_during_load_gives_503_loses_nothing_and_recovers_in_pla
     url = server.url.replace("root@", f"root:{PASSWORD}@")
     config = {"database": {"url": url, "connect_timeout_s": 2}}
     with running_gunicorn(config, workers=4, tmp_path=tmp_path) as base_url:
-        master, workers = gunicorn_processes(base_url)
+        master, workers = gunicorn_processes(base_url, workers=4)
         register_extensions(base_url)
         load = run_through_fault(base_url, tag=how.replace(" ", "-"), cycles=cycles,
                                  break_it=lambda: server.stop(kill=how == "killed"), repair_it=server.start)
@@ -147,7 +147,7 @@ def test_sqlite_made_unwritable_during_load_gives_503_loses_nothing_and_recovers
     url = f"sqlite:///{sqlite_dir}/cs.db"
     files = [sqlite_dir / "cs.db", sqlite_dir / "cs.db-wal"]
     with running_gunicorn({"database": {"url": url}}, workers=4, tmp_path=tmp_path) as base_url:
-        master, workers = gunicorn_processes(base_url)
+        master, workers = gunicorn_processes(base_url, workers=4)
         register_extensions(base_url)
         load = run_through_fault(base_url, tag="immutable", cycles=cycles,
                                  break_it=lambda: _chattr("+i", files + [sqlite_dir]),
@@ -202,7 +202,7 @@ def test_a_worker_killed_mid_load_leaves_every_answered_start_whole_and_its_leas
     layout = LAYOUTS["default"]
     created = lambda answer: answer.status == 201          # noqa: E731
     with running_gunicorn(config, workers=2, tmp_path=tmp_path) as base_url:
-        master, _ = gunicorn_processes(base_url)
+        master, _ = gunicorn_processes(base_url, workers=2)
         register_extensions(base_url)
         with StartLoad(base_url, connections=CONNECTIONS, tag="sigkill") as load:
             load.wait_until(created, at_least=300, timeout_s=STATE_TIMEOUT_S, what="are 201 before a kill")
