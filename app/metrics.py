@@ -47,9 +47,20 @@ def method_label(method):
     return method if method in _KNOWN_METHODS else "OTHER"
 
 
+# (route, method, status) -> (counter, histogram) children. labels() validates and locks on
+# every call; the set of keys is bounded (route templates, method labels, statuses), so the
+# children are looked up once each.
+_REQUEST_SERIES = {}
+
+
 def observe_request(route, method, status, seconds):
-    REQUESTS.labels(route, method_label(method), str(status)).inc()
-    LATENCY.labels(route).observe(seconds)
+    key = (route, method, status)
+    series = _REQUEST_SERIES.get(key)
+    if series is None:
+        series = _REQUEST_SERIES.setdefault(key, (REQUESTS.labels(route, method_label(method), str(status)),
+                                                  LATENCY.labels(route)))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def count_database_error(kind):

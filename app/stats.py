@@ -37,16 +37,22 @@ class RequestStats:
         self.started = clock()
         self._started.set(self.started)
         self._day, self._day_ends = None, 0
+        self._today = {}        # outcome -> the counter child of the current day
 
     def _day_of(self, now):
         if not self._day_ends - _DAY_SECONDS <= now < self._day_ends:
             self._day = dt.datetime.fromtimestamp(now, dt.timezone.utc).date().isoformat()
             self._day_ends = (now // _DAY_SECONDS + 1) * _DAY_SECONDS
+            self._today = {}
         return self._day
 
     def record(self, status):
         now = self._clock()
-        self._requests.labels(self._day_of(now), _outcome(status)).inc()
+        day, outcome = self._day_of(now), _outcome(status)
+        counter = self._today.get(outcome)
+        if counter is None:
+            counter = self._today.setdefault(outcome, self._requests.labels(day, outcome))
+        counter.inc()
         self._last_request.set(now)
 
     def snapshot(self):
