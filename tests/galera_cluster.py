@@ -9,8 +9,10 @@ By hand: `python -m tests.galera_cluster` starts a cluster, prints its URLs and 
 on Ctrl-C.
 """
 import os
+import random
 import shutil
 import signal
+import socket
 import string
 import subprocess
 import tempfile
@@ -52,6 +54,35 @@ def missing_requirements():
     return None
 
 
+def _port_below_ephemeral_range():
+    """A free port that the kernel never hands to an outgoing connection.
+
+    The state-transfer ports are listened on only during a transfer. One taken from the
+    ephemeral range (as free_port() gives) can meanwhile become the local port of one of the
+    load's many outgoing connections; the joiner's rsync daemon then cannot listen, and the
+    rejoining node aborts ("rsync or stunnel daemon terminated unexpectedly", seen once in a
+    make stress run).
+    """
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+        first_ephemeral = int(ports.read().split()[0])
+    candidates = list(range(max(1024, first_ephemeral - 12000), first_ephemeral))
+    random.shuffle(candidates)
+    for port in candidates:
+        if port in _HANDED_OUT:
+            continue            # free now, but promised to a node that is not listening yet
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    return free_port()
+
+
+_HANDED_OUT = set()
+
+
 @dataclass
 class NodePorts:
     sql: int
@@ -61,7 +92,7 @@ class NodePorts:
 
     @classmethod
     def free(cls):
-        return cls(free_port(), free_port(), free_port(), free_port())
+        return cls(*(_port_below_ephemeral_range() for _ in range(4)))
 
 
 class GaleraNode:
