@@ -51,25 +51,21 @@ _ACCESS_NAMED_ATOM = re.compile(r"%\(([^)]+)\)")
 
 
 class AccessLogger(Logger):
-    _parsed_format = None
-
-    def _wanted(self):
-        """(base environ keys, {lowered request header}, {lowered environ key}) the format needs."""
-        access_format = self.cfg.access_log_format
-        if self._parsed_format is None or self._parsed_format[0] != access_format:
-            names = {name.lower() for name in _ACCESS_NAMED_ATOM.findall(access_format)}
-            base = _ACCESS_BASE_ENVIRON + ((_ACCESS_USER_ENVIRON,) if "u" in names else ())
-            headers = {name[1:-2] for name in names if name.startswith("{") and name.endswith("}i")}
-            environ = {name[1:-2] for name in names if name.startswith("{") and name.endswith("}e")}
-            self._parsed_format = (access_format, (base, headers, environ))
-        return self._parsed_format[1]
+    def setup(self, cfg):
+        """Also note what the format names: base environ keys, lowered request headers and environ
+        keys. gunicorn runs setup at start and on every configuration reload."""
+        super().setup(cfg)
+        names = {name.lower() for name in _ACCESS_NAMED_ATOM.findall(cfg.access_log_format)}
+        self._base_environ = _ACCESS_BASE_ENVIRON + ((_ACCESS_USER_ENVIRON,) if "u" in names else ())
+        self._wanted_headers = {name[1:-2] for name in names if name.startswith("{") and name.endswith("}i")}
+        self._wanted_environ = {name[1:-2] for name in names if name.startswith("{") and name.endswith("}e")}
 
     def atoms(self, resp, req, environ, request_time):
-        base, wanted_headers, wanted_environ = self._wanted()
-        headers = [(name, value) for name, value in getattr(req, "headers", req) if name.lower() in wanted_headers]
-        needed = {key: environ[key] for key in base if key in environ}
-        if wanted_environ:
-            needed.update((key, value) for key, value in environ.items() if key.lower() in wanted_environ)
+        headers = [(name, value) for name, value in getattr(req, "headers", req)
+                   if name.lower() in self._wanted_headers]
+        needed = {key: environ[key] for key in self._base_environ if key in environ}
+        if self._wanted_environ:
+            needed.update((key, value) for key, value in environ.items() if key.lower() in self._wanted_environ)
         return super().atoms(resp, headers, needed, request_time)
 
 
